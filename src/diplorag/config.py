@@ -47,8 +47,10 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = 32
 
-    chunk_target_words: int = 200
-    chunk_max_words: int = 250
+    # 150-200 words keeps a chunk inside MiniLM's 256-token window (200-250-word chunks reached
+    # 296 tokens on the seeds, so their last sentences were never embedded).
+    chunk_target_words: int = 150
+    chunk_max_words: int = 200
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 20.0
 

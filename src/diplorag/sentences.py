@@ -20,51 +20,81 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n\s*")
+# Line breaks are the characters ``str.splitlines`` breaks on, so a lone "\r" ends a line too.
+_LINE_BREAK = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|[" + _LINE_BREAK + r"]\s*")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
-_TOKEN_BEFORE = re.compile(r"(\S+)$")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_NEXT_WORD = re.compile(r"\s*([\"'“‘(\[]?)(\w+)")
+# Abbreviations that stand before a number ("No. 5", "pp. 3-4"); elsewhere "no." ends a sentence.
+_BEFORE_NUMBER = frozenset({"no", "nos", "vol", "pp", "fig"})
+# Words that, capitalised after an abbreviation ("the U.S. The talks…"), start a new sentence.
+_SENTENCE_OPENERS = frozenset(
+    """
+    the a an he she it they we i this that these those there his her its their our but however
+    in on at after before during while when
+    """.split()
+)
+_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
+# No abbreviation is longer than this; bounding the look-back keeps splitting linear in the text.
+_MAX_TOKEN = 24
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True if the full stop at ``dot`` closes an abbreviation or an initial, not a sentence."""
-    m = _TOKEN_BEFORE.search(text, 0, dot + 1)
-    if m is None:
-        return False
-    token = m.group(1).rstrip(".").lstrip("(\"'“‘[").lower()
+    begin = dot
+    while begin > 0 and not text[begin - 1].isspace():
+        begin -= 1
+        if dot - begin > _MAX_TOKEN:
+            return False
+    token = text[begin:dot].rstrip(".").lstrip("(\"'“‘[").lower()
     if not token:
         return False
-    if token in ABBREVIATIONS:
-        return True
+    nxt = _NEXT_WORD.match(text, dot + 1)
+    if token in _BEFORE_NUMBER:
+        return nxt is not None and nxt.group(2)[0].isdigit()
     # Single letters ("J. Smith") and dotted acronyms ("U.S.A.") are initials.
-    return len(token) == 1 and token.isalpha() or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", token))
+    initial = (len(token) == 1 and token.isalpha()) or bool(_ACRONYM.fullmatch(token))
+    if not (initial or token in ABBREVIATIONS):
+        return False
+    return nxt is None or nxt.group(2).lower() not in _SENTENCE_OPENERS
 
 
 def _next_starts_sentence(text: str, pos: int) -> bool:
     """A sentence may start at the first non-space character at or after ``pos``."""
-    m = re.compile(r"\s*(\S)").match(text, pos)
+    m = _NEXT_CHAR.match(text, pos)
     if m is None:
         return True
-    ch = m.group(1)
-    return not ch.islower()
+    return not m.group(1).islower()
 
 
 def split_sentences(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
     """Split ``text[lo:hi]`` into sentence spans (absolute offsets into ``text``).
 
-    Line breaks always end a sentence (headlines, datelines and list items are sentences of their
-    own); ``. ! ? …`` end one when followed by white space and a word that is not lower-case,
-    unless the full stop closes a known abbreviation or an initial.
+    Line breaks (``\\n``, ``\\r\\n``, a lone ``\\r``, ``\\u2028`` …) always end a sentence:
+    headlines, datelines and list items are sentences of their own. ``. ! ? …`` end one when
+    followed by white space and a word that is not lower-case, unless the full stop closes a known
+    abbreviation or an initial ("Mr. Kim", "J. Smith", "No. 5") that a sentence opener ("the U.S.
+    The talks…") does not follow. Runs in time linear in ``hi - lo``.
+
+    Args:
+        text: The whole text; offsets are into it.
+        lo: Where to start (e.g. ``Document.body_start``).
+        hi: Where to stop; the end of ``text`` if ``None``.
+
+    Returns:
+        ``(start, end)`` spans, ordered, non-overlapping, with no white space at either end.
     """
     hi = len(text) if hi is None else hi
     spans: list[tuple[int, int]] = []
     start = lo
     for m in _BOUNDARY.finditer(text, lo, hi):
-        if m.group(0)[0] in "\n\r\t " or m.group(0).isspace():
+        if m.group(0)[0].isspace():
             end = m.start()
         else:
-            if m.group(0)[0] == "." and len(m.group(0).rstrip("\"'”’)]")) == 1:
-                if _is_abbreviation(text, m.start()):
-                    continue
+            single_dot = m.group(0)[0] == "." and len(m.group(0).rstrip("\"'”’)]")) == 1
+            if single_dot and _is_abbreviation(text, m.start()):
+                continue
             if not _next_starts_sentence(text, m.end()):
                 continue
             end = m.end()

@@ -24,7 +24,8 @@ class Document(_Model):
     """One source file, as a loader read it.
 
     ``text`` is what chunk offsets point into. For ``.txt`` and ``.md`` it is the file's decoded
-    content, unchanged (line endings included), so ``open(path).read()[start:end]`` gives a chunk
+    content, unchanged (line endings included), so
+    ``open(path, encoding="utf-8-sig", newline="").read()[start:end]`` gives a chunk
     back. For ``.html`` it is the extracted main text, stored in the index.
     ``body_start`` skips front matter: chunking begins there.
     """
@@ -41,7 +42,7 @@ class Document(_Model):
 
 
 class Chunk(_Model):
-    """A run of whole sentences of a document, with exact character offsets into ``Document.text``."""
+    """A run of whole sentences of a document, with exact offsets into ``Document.text``."""
 
     chunk_id: str
     doc_id: str
@@ -97,8 +98,8 @@ class IngestReport(_Model):
 
 
 class ChunkerSettings(_Model):
-    target_words: int = 200
-    max_words: int = 250
+    target_words: int = 150
+    max_words: int = 200
     overlap_sentences: int = 1
 
 

@@ -1,0 +1,434 @@
+"""The ``diplorag`` command line: parse options, build settings, call ``diplorag.api``, render.
+
+The only module that imports click and rich. Nothing heavy is imported at start-up, so
+``diplorag --help`` and ``diplorag status`` stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from diplorag import __version__
+from diplorag.config import load_settings
+from diplorag.errors import DiploragError
+
+if TYPE_CHECKING:
+    from diplorag.retrieve import Mode
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+EXIT_CODES = """\b
+Exit codes:
+  0 ok · 1 error · 2 bad option or setting · 3 index not found · 4 index/model mismatch
+  5 index corrupt · 6 index busy · 7 model missing · 8 model checksum · 9 dependency missing
+  10 generation failed · 130 interrupted"""
+
+
+class DiploragGroup(click.Group):
+    """Turns ``DiploragError`` into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DiploragError as exc:
+            if _debug(ctx):
+                raise
+            err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+            if exc.hint:
+                err.print(f"  [dim]→[/] {exc.hint}", soft_wrap=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            if _debug(ctx):
+                raise
+            err.print("[yellow]interrupted[/]")
+            ctx.exit(130)
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool((root.params or {}).get("debug")) or os.environ.get("DIPLORAG_DEBUG") == "1"
+
+
+def index_options(f: F) -> F:
+    f = click.option("--index", "index", metavar="NAME", help="Index name (default: default).")(f)
+    f = click.option(
+        "--index-dir",
+        type=click.Path(path_type=Path),
+        help="Folder of indexes (default: indexes/).",
+    )(f)
+    return f
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Any:
+    return load_settings(debug=_debug(ctx) or None, **overrides)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-09-30") from None
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(
+    cls=DiploragGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(__version__, prog_name="diplorag")
+@click.option("--debug", is_flag=True, help="Show tracebacks (also DIPLORAG_DEBUG=1).")
+def cli(debug: bool) -> None:
+    """Offline semantic search and cited answers over news articles.
+
+    \b
+    Quick start:
+      diplorag ingest corpus/                  # build or update the index
+      diplorag search "New START suspension"   # ranked passages
+      diplorag status                          # what is indexed
+
+    Settings come from flags, then DIPLORAG_* environment variables, then ./diplorag.toml.
+    """
+
+
+# -- ingest -------------------------------------------------------------------------------------
+
+
+class _RichProgress:
+    """``api.Progress`` drawn with rich on stderr (a no-op when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not enabled,
+            transient=False,
+        )
+        self._task: Any = None
+
+    def start(self, phase: str, total: int | None) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task(phase, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, n)
+
+    def finish(self) -> None:
+        self._progress.stop()
+        self._task = None
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_options
+@click.option(
+    "--embedding-model", metavar="NAME", help="all-MiniLM-L6-v2 (default), hash-<dim>, or a folder."
+)
+@click.option(
+    "--rebuild", is_flag=True, help="Start the index afresh (re-read and re-embed everything)."
+)
+@click.option("--max-file-mb", type=float, help="Skip files larger than this (default 20).")
+@click.option(
+    "--wait",
+    "wait",
+    type=float,
+    metavar="SECONDS",
+    help="Wait this long for another ingest to finish.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    index: str | None,
+    index_dir: Path | None,
+    embedding_model: str | None,
+    rebuild: bool,
+    max_file_mb: float | None,
+    wait: float | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Index .txt, .md and .html files (folders recursively; default corpus/).
+
+    Incremental: unchanged files (same sha256) are not re-embedded, changed files are
+    re-chunked and re-embedded, and files indexed from under PATHS that no longer exist are
+    removed from the index. Files indexed from other folders are left alone; --rebuild starts
+    afresh. A crashed or killed ingest leaves the previous index intact.
+
+    \b
+    Examples:
+      diplorag ingest                         # corpus/ into indexes/default
+      diplorag ingest ~/news --index news
+      diplorag ingest corpus/ --rebuild --json
+    """
+    from diplorag import api
+
+    settings = _settings(
+        ctx,
+        index=index,
+        index_dir=index_dir,
+        embedding_model=embedding_model,
+        max_file_mb=max_file_mb,
+        lock_wait_seconds=wait,
+    )
+    targets = list(paths) or [Path("corpus")]
+    show = not quiet and not as_json and err.is_terminal
+    report = api.ingest(targets, settings, rebuild=rebuild, progress=_RichProgress(show))
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+        return
+    for skipped in report.skipped:
+        err.print(f"[yellow]skipped[/] {_rel(skipped.path)}: {skipped.reason}", soft_wrap=True)
+    parts = [
+        f"{len(report.added)} added",
+        f"{len(report.updated)} updated",
+        f"{len(report.unchanged)} unchanged",
+        f"{len(report.removed)} removed",
+        f"{len(report.skipped)} skipped",
+    ]
+    out.print(
+        f"[bold]{report.index}[/]: " + ", ".join(parts) + f" · {report.chunks_embedded} chunks "
+        f"embedded in {report.seconds:.1f}s · index holds {report.total_documents} documents, "
+        f"{report.total_chunks} chunks"
+    )
+
+
+def _rel(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+# -- search -------------------------------------------------------------------------------------
+
+
+def _highlight(text: str, query: str) -> Text:
+    from diplorag.lexical import term_spans, terms
+
+    wanted = set(terms(query))
+    rich_text = Text(text)
+    for start, end, term in term_spans(text):
+        if term in wanted:
+            rich_text.stylize("bold yellow", start, end)
+    return rich_text
+
+
+def _snippet(text: str, query: str, max_words: int = 70) -> tuple[int, int]:
+    """The span of the passage's best-matching sentences (most query terms), about max_words."""
+    from diplorag.lexical import terms
+    from diplorag.sentences import count_words, split_sentences
+
+    spans = split_sentences(text)
+    if not spans:
+        return 0, len(text)
+    wanted = set(terms(query))
+    scores = [len(wanted & set(terms(text[a:b]))) for a, b in spans]
+    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
+    lo = hi = best
+    words = count_words(text[slice(*spans[best])])
+    while True:  # grow towards the better-scoring neighbour while it fits
+        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
+        if not options:
+            break
+        nxt = max(options, key=lambda i: (scores[i], i == hi + 1))
+        extra = count_words(text[slice(*spans[nxt])])
+        if words + extra > max_words:
+            break
+        words += extra
+        lo, hi = min(lo, nxt), max(hi, nxt)
+    return spans[lo][0], spans[hi][1]
+
+
+def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
+    date = hit.published.isoformat() if hit.published else "date unknown"
+    out.print(
+        f"[bold cyan][{hit.rank}][/] [bold]{hit.title}[/] [dim]({date})[/]  "
+        f"[dim]score {hit.score:.4f} · {_rel(hit.path)}:{hit.start}-{hit.end}[/]"
+    )
+    start, end = (0, len(hit.text)) if full else _snippet(hit.text, query)
+    body = _highlight(" ".join(hit.text[start:end].split()), query)
+    prefix = "" if start == 0 else "… "
+    suffix = "" if end >= len(hit.text.rstrip()) else " …"
+    out.print(Text("    " + prefix).append(body).append(suffix))
+
+
+def _mode(value: str | None) -> Mode | None:
+    return cast("Mode | None", value)
+
+
+def _filters(since: str | None, until: str | None, source: str | None) -> Any:
+    from diplorag.api import Filters
+
+    return Filters(since=_date(since), until=_date(until), source=source)
+
+
+def search_options(f: F) -> F:
+    f = click.option(
+        "--source", metavar="GLOB", help="Only documents whose path matches, e.g. '*tass*'."
+    )(f)
+    f = click.option("--until", metavar="DATE", help="Only documents published on or before DATE.")(
+        f
+    )
+    f = click.option("--since", metavar="DATE", help="Only documents published on or after DATE.")(
+        f
+    )
+    f = click.option(
+        "--mode",
+        type=click.Choice(["dense", "bm25", "hybrid"]),
+        help="Retrieval (default: hybrid).",
+    )(f)
+    f = click.option("-k", "k", type=click.IntRange(1, 100), help="How many passages (default 5).")(
+        f
+    )
+    return f
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("query")
+@search_options
+@index_options
+@click.option("--embedding-model", metavar="NAME", help="Must match the index's model.")
+@click.option("--full", is_flag=True, help="Show whole passages, not the best sentences.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print results as JSON (schema: diplorag.types.SearchResult).",
+)
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    k: int | None,
+    mode: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    embedding_model: str | None,
+    full: bool,
+    as_json: bool,
+) -> None:
+    """Rank passages for QUERY, with scores, sources and character spans.
+
+    Dates filter on the publication date found in each document; documents with no known
+    date are excluded by --since/--until.
+
+    \b
+    Examples:
+      diplorag search "What did Kang say about New START?"
+      diplorag search "REAIM summit" -k 3 --mode bm25
+      diplorag search "North Korea" --since 2024-09-01 --json | jq '.hits[0].text'
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir, embedding_model=embedding_model)
+    result = api.search(
+        query,
+        settings,
+        k=k,
+        mode=_mode(mode),
+        filters=_filters(since, until, source),
+    )
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    if not result.hits:
+        out.print("[yellow]no passages match[/] (try fewer filters or other words)")
+        return
+    for hit in result.hits:
+        _render_hit(hit, query, full=full)
+        out.print()
+
+
+# -- status -------------------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+@cli.command(epilog=EXIT_CODES)
+@index_options
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def status(ctx: click.Context, index: str | None, index_dir: Path | None, as_json: bool) -> None:
+    """Show the built indexes: documents, chunks, embedding model, size, last update.
+
+    With --index, only that index (an error if it does not exist).
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir)
+    rows = api.status(settings, all_indexes=index is None)
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        out.print(f"no indexes in {settings.index_dir}/ — build one with: diplorag ingest corpus/")
+        return
+    table = Table(title=f"indexes in {settings.index_dir}/")
+    for col in ("name", "documents", "chunks", "embedding model", "size", "updated", "path"):
+        table.add_column(col, justify="right" if col in ("documents", "chunks", "size") else "left")
+    for r in rows:
+        m = r.manifest
+        table.add_row(
+            r.name,
+            str(m.documents),
+            str(m.chunks),
+            f"{m.embedding_model} ({m.embedding_dim}-d)",
+            _size(r.size_bytes),
+            m.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            _rel(r.path),
+        )
+    out.print(table)
+
+
+cli.add_command(status, name="indexes")
+
+
+def main() -> None:
+    cli(prog_name="diplorag")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""An index on disk: immutable generations, an atomic ``CURRENT`` pointer, and a writer lock.
+
+::
+
+    indexes/<name>/
+        CURRENT              "gen-000004"  (replaced atomically with os.replace)
+        .lock                flock()ed by the one ingest that may write
+        gen-000004/
+            manifest.json    format, embedding model and dimension, chunker, counts
+            chunks.sqlite    documents, chunks, offsets, metadata
+            vectors.faiss    dense vectors keyed by chunk vector_id
+            bm25/            lexical index
+
+A writer copies the current generation into ``gen-<n+1>.tmp-<pid>``, changes the copy, and only
+then renames it and swaps ``CURRENT``. Readers only ever open a complete generation, so a killed
+or failed ingest leaves the previous index exactly as it was; the next writer deletes the
+leftover temporary folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from diplorag import __version__
+from diplorag.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+)
+from diplorag.index.bm25_backend import Bm25Index
+from diplorag.index.faiss_backend import FaissIndex
+from diplorag.index.store import FILE_NAME as STORE_FILE
+from diplorag.index.store import ChunkStore
+from diplorag.types import ChunkerSettings, Manifest
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(gen_dir: Path) -> Manifest:
+    path = gen_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(
+            f"cannot read {path}: {exc}", hint="rebuild it: diplorag ingest --rebuild PATH"
+        ) from None
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index {gen_dir.parent.name!r} has format version {version}, "
+            f"this diplorag reads version {FORMAT_VERSION}",
+            hint="rebuild it: diplorag ingest --rebuild PATH",
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValueError as exc:
+        raise IndexCorruptError(f"{path} is malformed: {exc}") from None
+
+
+def current_generation(root: Path) -> Path | None:
+    """The folder of the live generation, or None when the index was never built."""
+    try:
+        name = (root / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        return None
+    gen = root / name
+    if not name.startswith("gen-") or not gen.is_dir():
+        raise IndexCorruptError(
+            f"{root / CURRENT} points at {name!r}, which is missing",
+            hint="rebuild it: diplorag ingest --rebuild PATH",
+        )
+    return gen
+
+
+def _generation_number(gen: Path | None) -> int:
+    return int(gen.name.removeprefix("gen-")) if gen else 0
+
+
+class IndexHandle:
+    """One opened, read-only generation: manifest, chunk store, vectors, BM25."""
+
+    def __init__(self, root: Path, gen: Path) -> None:
+        self.root = root
+        self.gen = gen
+        self.manifest = read_manifest(gen)
+        self.store = ChunkStore(gen / STORE_FILE, readonly=True)
+        self._vectors: FaissIndex | None = None
+        self._bm25: Bm25Index | None = None
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def vectors(self) -> FaissIndex:
+        if self._vectors is None:
+            self._vectors = FaissIndex.load(self.gen)
+        return self._vectors
+
+    @property
+    def bm25(self) -> Bm25Index:
+        if self._bm25 is None:
+            self._bm25 = Bm25Index.load(self.gen)
+        return self._bm25
+
+    def close(self) -> None:
+        self.store.close()
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.gen.rglob("*") if p.is_file())
+
+
+def open_index(root: Path) -> IndexHandle:
+    """Open the live generation of the index at ``root`` for reading.
+
+    Raises:
+        IndexNotFoundError: nothing was ever built there.
+        IndexCorruptError: files are missing or unreadable.
+        IndexMismatchError: the index was written by an incompatible diplorag.
+    """
+    gen = current_generation(root) if root.is_dir() else None
+    if gen is None:
+        raise IndexNotFoundError(
+            f"no index {root.name!r} in {root.parent}/",
+            hint="build it with: diplorag ingest corpus/"
+            + ("" if root.name == "default" else f" --index {root.name}"),
+        )
+    return IndexHandle(root, gen)
+
+
+def list_indexes(index_dir: Path) -> list[Path]:
+    if not index_dir.is_dir():
+        return []
+    return sorted(p for p in index_dir.iterdir() if p.is_dir() and (p / CURRENT).exists())
+
+
+class IndexLock:
+    """An exclusive ``flock`` on ``<root>/.lock``; the kernel drops it if the process dies."""
+
+    def __init__(self, root: Path, *, wait_seconds: float = 0.0) -> None:
+        self.root = root
+        self.wait_seconds = wait_seconds
+        self._fd: int | None = None
+
+    def __enter__(self) -> IndexLock:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                    os.close(fd)
+                    raise IndexBusyError(
+                        f"index {self.root.name!r} is being written by another ingest "
+                        f"(pid {holder})",
+                        hint="wait for it to finish, or pass --wait SECONDS",
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class IndexWriter:
+    """A new generation being written; ``commit()`` makes it the live one.
+
+    Use only while holding ``IndexLock``. Leaving the ``with`` block without ``commit()``
+    (an exception, Ctrl-C) deletes the temporary folder and keeps the previous generation live.
+    """
+
+    def __init__(self, root: Path, *, dim: int, rebuild: bool = False) -> None:
+        self.root = root
+        self._remove_stale_temporaries()
+        self.base = None if rebuild else current_generation(root)
+        number = max(_generation_number(self.base), self._highest_generation()) + 1
+        self.final = root / f"gen-{number:06d}"
+        self.tmp = root / f"{self.final.name}.tmp-{os.getpid()}"
+        self.tmp.mkdir(parents=True)
+        if self.base is not None:
+            shutil.copy2(self.base / STORE_FILE, self.tmp / STORE_FILE)
+            self.vectors = FaissIndex.load(self.base)
+            self.created_at = read_manifest(self.base).created_at
+        else:
+            self.vectors = FaissIndex.empty(dim)
+            self.created_at = dt.datetime.now(dt.UTC)
+        self.store = ChunkStore(self.tmp / STORE_FILE)
+        self.generation = number
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.store.close()
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _highest_generation(self) -> int:
+        numbers = [0]
+        for p in self.root.glob("gen-*"):
+            head = p.name.removeprefix("gen-").split(".", 1)[0]
+            if head.isdigit():
+                numbers.append(int(head))
+        return max(numbers)
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete what a killed writer left behind (we hold the lock, so none is running)."""
+        for p in self.root.glob("gen-*.tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+    def commit(self, *, embedding_model: str, chunker: ChunkerSettings) -> Manifest:
+        """Write the vectors, BM25 and manifest, then atomically make this generation live."""
+        self.store.commit()
+        documents, chunks = self.store.counts()
+        Bm25Index.build(*_unzip(self.store.iter_chunk_texts())).save(self.tmp)
+        self.vectors.save(self.tmp)
+        self.store.close()
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            diplorag_version=__version__,
+            embedding_model=embedding_model,
+            embedding_dim=self.vectors.dim,
+            chunker=chunker,
+            documents=documents,
+            chunks=chunks,
+            generation=self.generation,
+            created_at=self.created_at,
+            updated_at=dt.datetime.now(dt.UTC),
+        )
+        (self.tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2))
+        for p in self.tmp.rglob("*"):
+            if p.is_file():
+                with open(p, "rb") as f:
+                    os.fsync(f.fileno())
+        os.rename(self.tmp, self.final)
+        pointer = self.root / f"{CURRENT}.tmp-{os.getpid()}"
+        pointer.write_text(self.final.name + "\n")
+        with open(pointer, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(pointer, self.root / CURRENT)
+        _fsync_dir(self.root)
+        self._remove_old_generations()
+        return manifest
+
+    def _remove_old_generations(self) -> None:
+        # Keep the one before: a reader that opened it a moment ago can finish its query.
+        keep = {self.final.name, self.base.name if self.base else ""}
+        for p in self.root.glob("gen-*"):
+            if p.name not in keep and ".tmp-" not in p.name:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _unzip(pairs: Iterator[tuple[int, str]]) -> tuple[list[int], list[str]]:
+    ids: list[int] = []
+    texts: list[str] = []
+    for i, t in pairs:
+        ids.append(i)
+        texts.append(t)
+    return ids, texts

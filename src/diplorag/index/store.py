@@ -1,0 +1,224 @@
+"""The chunk store: documents, chunks, offsets and metadata in one SQLite file.
+
+The store owns the mapping from FAISS vector ids to chunks. ``vector_id`` is an
+``AUTOINCREMENT`` key, so an id is never reused after its chunk is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from diplorag.errors import IndexCorruptError
+from diplorag.types import Chunk, Document, Hit
+
+FILE_NAME = "chunks.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id       TEXT PRIMARY KEY,
+    path         TEXT NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    published    TEXT,
+    source       TEXT,
+    kind         TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    body_start   INTEGER NOT NULL,
+    ingested_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    vector_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id  TEXT NOT NULL UNIQUE,
+    doc_id    TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal   INTEGER NOT NULL,
+    start     INTEGER NOT NULL,
+    "end"     INTEGER NOT NULL,
+    text      TEXT NOT NULL,
+    n_words   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+"""
+
+_HIT_COLUMNS = """
+    c.vector_id, c.chunk_id, c.doc_id, d.title, d.published, d.source, d.path,
+    c.start, c."end", c.text
+"""
+
+
+class DocumentRecord(Document):
+    """A stored document (``text`` included) and how many chunks it has."""
+
+    n_chunks: int = 0
+
+
+class ChunkStore:
+    """SQLite-backed documents and chunks of one index generation."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        try:
+            if readonly:
+                if not path.exists():
+                    raise IndexCorruptError(
+                        f"{path} is missing", hint="rebuild it: diplorag ingest --rebuild PATH"
+                    )
+                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            else:
+                self._db = sqlite3.connect(path)
+                self._db.executescript(_SCHEMA)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(
+                f"cannot read {path}: {exc}", hint="rebuild it: diplorag ingest --rebuild PATH"
+            ) from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    # -- documents -------------------------------------------------------------------------
+
+    def document_hashes(self) -> dict[str, tuple[str, str]]:
+        """``path → (doc_id, content_hash)`` of every stored document."""
+        rows = self._db.execute("SELECT path, doc_id, content_hash FROM documents")
+        return {path: (doc_id, h) for path, doc_id, h in rows}
+
+    def add_document(self, doc: Document, chunks: Sequence[Chunk]) -> list[int]:
+        """Insert a document and its chunks; returns the new vector ids in chunk order."""
+        self._db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc.doc_id,
+                doc.path,
+                doc.content_hash,
+                doc.title,
+                doc.published.isoformat() if doc.published else None,
+                doc.source,
+                doc.kind,
+                doc.text,
+                doc.body_start,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            ),
+        )
+        ids = []
+        for c in chunks:
+            cur = self._db.execute(
+                'INSERT INTO chunks (chunk_id, doc_id, ordinal, start, "end", text, n_words) '
+                "VALUES (?,?,?,?,?,?,?)",
+                (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, c.n_words),
+            )
+            assert cur.lastrowid is not None
+            ids.append(cur.lastrowid)
+        return ids
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Delete a document and its chunks; returns the vector ids that went with them."""
+        ids = [
+            r[0] for r in self._db.execute("SELECT vector_id FROM chunks WHERE doc_id=?", (doc_id,))
+        ]
+        self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        return ids
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        row = self._db.execute(
+            "SELECT doc_id, path, content_hash, title, published, source, kind, text, body_start,"
+            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id)"
+            " FROM documents d WHERE doc_id=?",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return DocumentRecord(
+            doc_id=row[0],
+            path=row[1],
+            content_hash=row[2],
+            title=row[3],
+            published=dt.date.fromisoformat(row[4]) if row[4] else None,
+            source=row[5],
+            kind=row[6],
+            text=row[7],
+            body_start=row[8],
+            n_chunks=row[9],
+        )
+
+    def counts(self) -> tuple[int, int]:
+        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+    # -- chunks ----------------------------------------------------------------------------
+
+    def iter_chunk_texts(self) -> Iterator[tuple[int, str]]:
+        """``(vector_id, text)`` of every chunk, in id order."""
+        yield from self._db.execute("SELECT vector_id, text FROM chunks ORDER BY vector_id")
+
+    def hits(self, scored: Iterable[tuple[int, float]]) -> list[Hit]:
+        """Turn ``(vector_id, score)`` pairs into ranked ``Hit``s (unknown ids are skipped)."""
+        scored = list(scored)
+        if not scored:
+            return []
+        ids = [vid for vid, _ in scored]
+        rows = {}
+        for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for row in self._db.execute(
+                f"SELECT {_HIT_COLUMNS} FROM chunks c JOIN documents d USING (doc_id) "
+                f"WHERE c.vector_id IN ({marks})",
+                part,
+            ):
+                rows[row[0]] = row
+        hits: list[Hit] = []
+        for vid, score in scored:
+            row = rows.get(vid)
+            if row is None:
+                continue
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=score,
+                    chunk_id=row[1],
+                    doc_id=row[2],
+                    title=row[3],
+                    published=dt.date.fromisoformat(row[4]) if row[4] else None,
+                    source=row[5],
+                    path=row[6],
+                    start=row[7],
+                    end=row[8],
+                    text=row[9],
+                )
+            )
+        return hits
+
+    def vector_ids_where(
+        self,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        path_glob: str | None = None,
+    ) -> set[int]:
+        """Vector ids of chunks whose document passes the filters.
+
+        A document with no known date never passes a date filter: unknown is not "in range".
+        """
+        where, args = [], []
+        if since:
+            where.append("d.published >= ?")
+            args.append(since.isoformat())
+        if until:
+            where.append("d.published <= ?")
+            args.append(until.isoformat())
+        if path_glob:
+            where.append("(d.path GLOB ? OR d.source GLOB ?)")
+            args += [path_glob, path_glob]
+        sql = "SELECT c.vector_id FROM chunks c JOIN documents d USING (doc_id)"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return {r[0] for r in self._db.execute(sql, args)}
