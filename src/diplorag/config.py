@@ -55,10 +55,11 @@ class Settings(BaseSettings):
     max_file_mb: float = 20.0
 
     top_k: int = 5
+    ask_passages: int = 3  # passages the model reads; each is narrowed to its best ~80 words
     mode: RetrievalMode = "hybrid"
 
     llm: str = Field(DEFAULT_LLM, description="Known model name or path to a .gguf file.")
-    llm_context: int = 4096
+    llm_context: int = 2048  # lean prompts (~600 tokens) + answer + one turn of chat history
     llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
     llm_max_tokens: int = 256
     lock_wait_seconds: float = 0.0

@@ -24,6 +24,39 @@ STOP_WORDS = frozenset(
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
+# British spellings, folded to American so "defence" finds "defense" (news wires mix both).
+_BRITISH = {
+    "defence": "defense",
+    "offence": "offense",
+    "licence": "license",
+    "programme": "program",
+    "programmes": "programs",
+    "centre": "center",
+    "centres": "centers",
+    "metre": "meter",
+    "travelled": "traveled",
+    "travelling": "traveling",
+    "cancelled": "canceled",
+    "judgement": "judgment",
+    "manoeuvre": "maneuver",
+    "manoeuvres": "maneuvers",
+}
+_OUR = re.compile(r"^(armo|behavio|colo|endeavo|favo|harbo|hono|labo|neighbo|rumo|vigo)ur")
+_ISE = re.compile(r"(i)s(ation|ations|e|ed|es|ing)$")
+_ISE_WORDS = re.compile(
+    r"^(organ|recogn|author|real|modern|mobil|stabil|normal|militar|priorit|character|"
+    r"critic|apolog|emphas|legal|neutral|minim|maxim|optim|util|util|harmon|central)is"
+)
+
+
+def _american(word: str) -> str:
+    if word in _BRITISH:
+        return _BRITISH[word]
+    word = _OUR.sub(r"\1r", word)
+    if _ISE_WORDS.match(word):
+        word = _ISE.sub(r"\1z\2", word)
+    return word
+
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics ("Anušić" → "anusic") so spellings match."""
@@ -33,7 +66,7 @@ def fold(text: str) -> str:
 
 def stem(word: str) -> str:
     """A deliberately light stemmer: possessives, plurals, -ing/-ed, so "threats" ~ "threat"."""
-    w = re.sub(r"['’]s?$", "", word)
+    w = _american(re.sub(r"['’]s?$", "", word))
     if len(w) <= 3 or w.isdigit():
         return w
     for suffix, repl in (

@@ -166,4 +166,6 @@ class Answer(_Model):
     sentences: list[AnswerSentence] = Field(default_factory=list)
     evidence: list[Hit] = Field(default_factory=list)
     model: str | None = None
+    interrupted: bool = False  # the user stopped the answer (Ctrl-C); what came is verified
+    removed_instructions: int = 0  # instruction-like sentences kept out of the prompt
     timings: dict[str, float] = Field(default_factory=dict)
