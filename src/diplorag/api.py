@@ -42,6 +42,7 @@ from diplorag.types import (
 
 if TYPE_CHECKING:
     from diplorag.embed import Embedder
+    from diplorag.evaluation import EvalReport
     from diplorag.generate import Generator
     from diplorag.generate.models import ModelInfo, ProgressEvent
     from diplorag.generate.prompts import RemovedText
@@ -454,6 +455,10 @@ class Session:
                 pieces.append(piece)
                 if on_token:
                     on_token(piece)
+                cut = _stop_at("".join(pieces))
+                if cut is not None:
+                    pieces = ["".join(pieces)[:cut]]
+                    break
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -498,6 +503,26 @@ class Session:
             )
             answer.answer = ABSTAIN_TEXT
         return answer
+
+
+def _stop_at(text: str) -> int | None:
+    """Where to cut a small model that has said all it will: an opening abstention, or a loop.
+
+    Small models often follow "The documents do not say." with filler, or repeat one
+    sentence until ``max_tokens``; neither adds anything a reader could check.
+    """
+    from diplorag.cite import is_abstention
+    from diplorag.sentences import split_sentences
+
+    spans = split_sentences(text)
+    if len(spans) < 2:
+        return None
+    complete = [text[a:b].strip() for a, b in spans[:-1]]  # the last one may be unfinished
+    if is_abstention(complete[0]):
+        return spans[0][1]
+    if len(complete) >= 2 and complete[-1] in complete[:-1]:
+        return spans[len(complete) - 2][1]
+    return None
 
 
 def _withhold(
@@ -563,6 +588,53 @@ def ask(
         return session.ask(
             question, k=k, mode=mode, filters=filters, on_evidence=on_evidence, on_token=on_token
         )
+
+
+# -- evaluation ---------------------------------------------------------------------------------
+
+
+def evaluate(
+    questions: Path,
+    settings: Settings,
+    *,
+    generate: bool = True,
+    k: int | None = None,
+    mode: Mode | None = None,
+    filters: Filters | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Score retrieval (and answers) on a question file in the ``dev_seed_qa.jsonl`` format.
+
+    Retrieval metrics use the top 5 passages of ``search``; answers come from ``Session.ask``
+    with the settings' model, so time-to-first-token and tokens/s are real.
+
+    Raises:
+        ConfigError: the question file is missing or malformed.
+    """
+    from diplorag.evaluation import load_questions, run_eval
+
+    rows = load_questions(questions)
+    progress = progress or _Silent()
+    with Session(settings) as session:
+
+        def timed_search(question: str) -> tuple[list[Hit], float]:
+            began = time.perf_counter()
+            hits = session.search(question, k=max(5, k or 5), mode=mode, filters=filters)
+            return hits, time.perf_counter() - began
+
+        def answer(question: str) -> Answer:
+            return session.ask(question, k=k, mode=mode, filters=filters)
+
+        progress.start("Evaluating", len(rows))
+        report = run_eval(
+            rows,
+            search=timed_search,
+            ask=answer if generate else None,
+            doc_text=session.handle.store.text_by_path,
+            progress=lambda _done: progress.advance(),
+        )
+        progress.finish()
+    return report
 
 
 # -- models -------------------------------------------------------------------------------------

@@ -413,6 +413,22 @@ def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
 _STATUS_STYLE = {"verified": "green", "corrected": "cyan", "unverified": "yellow", "dropped": "red"}
 
 
+def _show_notes(sentences: list[Any], *, dim: bool = False, most: int = 5) -> None:
+    """One line per distinct checked sentence that has something to say (at most ``most``)."""
+    seen: set[str] = set()
+    shown = 0
+    for sentence in sentences:
+        if not sentence.reason or sentence.text in seen:
+            continue
+        seen.add(sentence.text)
+        if shown == most:
+            out.print("  [dim]…[/]")
+            return
+        shown += 1
+        style = "dim" if dim else _STATUS_STYLE.get(sentence.status, "white")
+        out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
+
+
 def _show_checked(answer: Any, raw: str) -> None:
     """After the stream: the verification verdicts, the checked answer, and the sources."""
     if answer.interrupted:
@@ -421,11 +437,11 @@ def _show_checked(answer: Any, raw: str) -> None:
         out.print(
             f"[bold yellow]{answer.answer}[/] [dim]({answer.abstain_reason})[/]", highlight=False
         )
-        for sentence in answer.sentences:
-            if sentence.reason:
-                out.print(f"  [dim]- {sentence.status}: {sentence.text} — {sentence.reason}[/]")
+        _show_notes(answer.sentences, dim=True)
         if answer.evidence:
             out.print("[dim]Closest passages are listed above.[/]")
+        if answer.model:
+            _footer(answer)
         return
     changed = " ".join(answer.answer.split()) != " ".join(raw.split())
     notes = [s for s in answer.sentences if s.status in ("corrected", "unverified", "dropped")]
@@ -451,6 +467,10 @@ def _show_checked(answer: Any, raw: str) -> None:
             speaker = f" — {c.speaker}" if c.speaker else ""
             out.print(f"      [dim]{_where(c.path, c.quote_start, c.quote_end)}{speaker}[/]")
             out.print(Text("      “" + " ".join(c.quote.split()) + "”", style="italic"))
+    _footer(answer)
+
+
+def _footer(answer: Any) -> None:
     t = answer.timings
     bits = [answer.model or "model"]
     if "first_token_s" in t:
@@ -676,6 +696,106 @@ def chat(
                 continue
             history.append((line, last.answer))
             del history[:-3]
+
+
+# -- eval ---------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def _secs(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}s"
+
+
+@cli.command("eval", epilog=EXIT_CODES)
+@click.argument("questions", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--no-generate", is_flag=True, help="Score retrieval only (no language model).")
+@search_options
+@llm_option
+@index_options
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.pass_context
+def eval_command(
+    ctx: click.Context,
+    questions: Path,
+    no_generate: bool,
+    k: int | None,
+    mode: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    llm: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Measure retrieval and answer quality on QUESTIONS (JSON lines).
+
+    Each line: {"id", "question", "answerable", "gold_doc", "support": [...], "facts": [[...]]}
+    (the format of shared/eval/dev_seed_qa.jsonl). Reports support hit@1/3/5 and MRR; with
+    generation also fact recall, citation precision, abstention accuracy, wrong abstentions,
+    time to first token and tokens/s; then the targets and whether each was met.
+
+    \b
+    Examples:
+      diplorag eval ../shared/eval/dev_seed_qa.jsonl --no-generate
+      diplorag eval ../shared/eval/dev_seed_qa.jsonl --model smollm2-135m --json
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
+    report = api.evaluate(
+        questions,
+        settings,
+        generate=not no_generate,
+        k=k,
+        mode=_mode(mode),
+        filters=_filters(since, until, source),
+        progress=_RichProgress(err.is_terminal and not as_json),
+    )
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+        return
+    table = Table(title=f"{questions.name} · index {settings.index}")
+    for col in ("id", "rank", "abstained", "facts", "citations", "first token", "answer / error"):
+        table.add_column(col, overflow="fold")
+    for row in report.rows:
+        expected = "" if row.answerable else " (unanswerable)"
+        abstained = "–" if row.abstained is None else ("yes" if row.abstained else "no")
+        if row.correct_abstention is False:
+            abstained = f"[red]{abstained}[/]"
+        table.add_row(
+            row.id + expected,
+            str(row.retrieval_rank or "–"),
+            abstained,
+            _pct(row.fact_recall),
+            f"{row.correct_citations}/{row.citations}" if row.citations else "–",
+            _secs(row.timings.get("first_token_s")),
+            row.error or (row.answer or "")[:120],
+        )
+    out.print(table)
+    s = report.summary
+    out.print(
+        f"[bold]retrieval[/]: hit@1 {_pct(s.hit_at_1)} · hit@3 {_pct(s.hit_at_3)} · "
+        f"hit@5 {_pct(s.hit_at_5)} · MRR {s.mrr:.3f} · search p50 {_secs(s.search_p50_s)}"
+        if s.mrr is not None
+        else "[bold]retrieval[/]: no answerable questions"
+    )
+    if s.generated:
+        out.print(
+            f"[bold]answers[/]: fact recall {_pct(s.fact_recall)} · citation precision "
+            f"{_pct(s.citation_precision)} ({s.correct_citations}/{s.citations}) · abstention "
+            f"accuracy {_pct(s.abstention_accuracy)} · wrong abstentions "
+            f"{_pct(s.wrong_abstentions)} · first token p50 {_secs(s.first_token_p50_s)} · "
+            f"{s.tokens_per_s_mean or 0:.1f} tok/s"
+        )
+    for t in s.targets:
+        mark = "–" if t.passed is None else ("[green]met[/]" if t.passed else "[red]missed[/]")
+        out.print(f"  target {t.name}: {_pct(t.value)} {mark}")
+    if s.errors:
+        out.print(f"[red]{s.errors} question(s) failed[/] — see the table")
 
 
 # -- models -------------------------------------------------------------------------------------

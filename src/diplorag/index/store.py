@@ -148,6 +148,19 @@ class ChunkStore:
             n_chunks=row[9],
         )
 
+    def text_by_path(self, path_or_name: str) -> str | None:
+        """A document's stored text by its path, or by file name when that is unique."""
+        row = self._db.execute(
+            "SELECT text FROM documents WHERE path=?", (path_or_name,)
+        ).fetchone()
+        if row is None and "/" not in path_or_name:
+            rows = self._db.execute(
+                "SELECT text FROM documents WHERE path LIKE ? ESCAPE '\\'",
+                ("%/" + path_or_name.replace("%", "\\%").replace("_", "\\_"),),
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        return None if row is None else str(row[0])
+
     def counts(self) -> tuple[int, int]:
         docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

@@ -1,0 +1,167 @@
+"""ask and chat through the real CLI with the real SmolLM2 model, MiniLM and FAISS."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from diplorag import api
+from diplorag.config import load_settings
+from diplorag.types import Answer
+
+pytestmark = pytest.mark.model
+
+DIPLORAG = [sys.executable, "-m", "diplorag.cli"]
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    index_dir = tmp_path_factory.mktemp("ask") / "indexes"
+    api.ingest([CORPUS], load_settings(index_dir=index_dir))
+    return {
+        **os.environ,
+        "DIPLORAG_INDEX_DIR": str(index_dir),
+        "DIPLORAG_LLM": "smollm2-135m",
+        "COLUMNS": "120",
+    }
+
+
+def test_ask_streams_evidence_then_answer_then_checks(env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [*DIPLORAG, "ask", "What did Kang say about New START?"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None
+    reads: list[tuple[float, bytes]] = []
+    while True:
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        reads.append((time.monotonic(), chunk))
+    assert proc.wait(timeout=600) == 0, proc.stderr.read() if proc.stderr else ""
+    text = b"".join(c for _, c in reads).decode()
+    assert text.index("Evidence:") < text.index("Answer:")
+    assert "001_116f389413386f53.txt" in text.split("Answer:")[0]
+    after_answer = [c for _, c in reads if c][
+        [i for i, (_, c) in enumerate(reads) if b"Answer:" in c][0] :
+    ]
+    assert len(after_answer) > 2, "the answer arrived in one piece: not streamed"
+    # Either verified sources with exact quotes, or an honest abstention: never unchecked text.
+    assert "Sources:" in text or "do not say" in text
+    assert "smollm2" in text.lower() or "SmolLM2" in text
+
+
+def test_ask_json_schema_and_offsets(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [
+            *DIPLORAG,
+            "ask",
+            "Who moderated the first plenary panel of the Seoul Defense Dialogue?",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = Answer.model_validate_json(done.stdout)
+    assert answer.evidence and answer.timings["first_token_s"] > 0
+    assert answer.model is not None
+    for sentence in answer.sentences:
+        for c in sentence.citations:
+            source = Path(c.path).read_text(encoding="utf-8")
+            assert source[c.quote_start : c.quote_end] == c.quote
+    if not answer.abstained:
+        assert any(s.status in ("verified", "corrected") for s in answer.sentences)
+
+
+def test_unanswerable_question_abstains_fast_with_closest_passages(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [*DIPLORAG, "ask", "What is the capital of Australia?", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    data = json.loads(done.stdout)
+    assert data["abstained"] is True and data["answer"] == "The indexed documents do not say."
+    assert "australia" in data["abstain_reason"]
+    assert "first_token_s" not in data["timings"]  # the model was never asked
+
+
+def test_chat_with_piped_input(env: dict[str, str]) -> None:
+    script = "\n".join(
+        [
+            "/help",
+            "What did Kim Young-suk ask the Dutch side regarding weapons?",
+            "/sources",
+            "/k 2",
+            "and what about Singapore?",
+            "/reset",
+            "What is the capital of Australia?",
+            "/nonsense",
+            "/quit",
+        ]
+    )
+    done = subprocess.run(
+        [*DIPLORAG, "chat"], input=script, capture_output=True, text=True, env=env, timeout=900
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "/sources" in out and "/reset" in out  # the help text
+    assert out.count("Evidence:") + out.count("do not say") >= 3
+    assert "the model now reads 2 passages" in out
+    assert "conversation forgotten" in out
+    assert "unknown command /nonsense" in out
+    singapore = out.split("› and what about Singapore?")[1].split("› /reset")[0]
+    assert "Singapore" in singapore  # the follow-up retrieved the Singapore passage
+
+
+def test_chat_in_a_terminal_survives_ctrl_c_and_leaves_on_ctrl_d(env: dict[str, str]) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: chat on a real terminal
+        os.execvpe(DIPLORAG[0], [*DIPLORAG, "chat"], env)
+    output = b""
+
+    def read_until(marker: bytes, timeout: float = 300) -> bytes:
+        """Read until ``marker`` appears in output that arrives from now on."""
+        nonlocal output
+        since = len(output)
+        deadline = time.monotonic() + timeout
+        while marker not in output[since:]:
+            assert time.monotonic() < deadline, output.decode(errors="replace")
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    output += os.read(fd, 4096)
+                except OSError:
+                    break
+        return output
+
+    read_until(b"\xe2\x80\xba ")  # the "› " prompt
+    os.write(fd, b"\x03")  # Ctrl-C at the prompt does not leave
+    read_until(b"/quit to leave")
+    os.write(fd, b"Who moderated the panel?\r")
+    read_until(b"Answer:", timeout=600)
+    os.write(fd, b"\x03")  # stops the answer (or, if it is already done, lands at the prompt)
+    read_until(b"\xe2\x80\xba ", timeout=600)
+    assert b"(stopped)" in output or b"/quit to leave" in output.split(b"Answer:")[-1]
+    os.write(fd, b"What did Kang say about New START?\r")  # the chat still answers
+    read_until(b"Evidence:", timeout=600)
+    read_until(b"\xe2\x80\xba ", timeout=600)
+    os.write(fd, b"\x04")  # Ctrl-D leaves
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, output.decode(errors="replace")
