@@ -36,26 +36,26 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def test_ask_streams_evidence_then_answer_then_checks(env: dict[str, str]) -> None:
-    proc = subprocess.Popen(
+    reads: list[tuple[float, bytes]] = []
+    with subprocess.Popen(
         [*DIPLORAG, "ask", "What did Kang say about New START?"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
-    )
-    assert proc.stdout is not None
-    reads: list[tuple[float, bytes]] = []
-    while True:
-        chunk = os.read(proc.stdout.fileno(), 4096)
-        if not chunk:
-            break
-        reads.append((time.monotonic(), chunk))
-    assert proc.wait(timeout=600) == 0, proc.stderr.read() if proc.stderr else ""
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        while True:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            reads.append((time.monotonic(), chunk))
+        errors = proc.stderr.read().decode()
+        assert proc.wait(timeout=600) == 0, errors
     text = b"".join(c for _, c in reads).decode()
     assert text.index("Evidence:") < text.index("Answer:")
     assert "001_116f389413386f53.txt" in text.split("Answer:")[0]
-    after_answer = [c for _, c in reads if c][
-        [i for i, (_, c) in enumerate(reads) if b"Answer:" in c][0] :
-    ]
+    first = next(i for i, (_, c) in enumerate(reads) if b"Answer:" in c)
+    after_answer = [c for _, c in reads[first:]]
     assert len(after_answer) > 2, "the answer arrived in one piece: not streamed"
     # Either verified sources with exact quotes, or an honest abstention: never unchecked text.
     assert "Sources:" in text or "do not say" in text
@@ -134,13 +134,13 @@ def test_chat_in_a_terminal_survives_ctrl_c_and_leaves_on_ctrl_d(env: dict[str, 
     if pid == 0:  # the child: chat on a real terminal
         os.execvpe(DIPLORAG[0], [*DIPLORAG, "chat"], env)
     output = b""
+    cursor = 0  # markers are looked for after the previous match
 
     def read_until(marker: bytes, timeout: float = 300) -> bytes:
-        """Read until ``marker`` appears in output that arrives from now on."""
-        nonlocal output
-        since = len(output)
+        """Read until ``marker`` appears after the previous match; move past it."""
+        nonlocal output, cursor
         deadline = time.monotonic() + timeout
-        while marker not in output[since:]:
+        while marker not in output[cursor:]:
             assert time.monotonic() < deadline, output.decode(errors="replace")
             ready, _, _ = select.select([fd], [], [], 0.5)
             if ready:
@@ -148,6 +148,7 @@ def test_chat_in_a_terminal_survives_ctrl_c_and_leaves_on_ctrl_d(env: dict[str, 
                     output += os.read(fd, 4096)
                 except OSError:
                     break
+        cursor = output.index(marker, cursor) + len(marker)
         return output
 
     read_until(b"\xe2\x80\xba ")  # the "› " prompt
@@ -165,3 +166,30 @@ def test_chat_in_a_terminal_survives_ctrl_c_and_leaves_on_ctrl_d(env: dict[str, 
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, output.decode(errors="replace")
+
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_seed_qa.jsonl"
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="shared/eval/dev_seed_qa.jsonl is not beside the repo")
+def test_eval_end_to_end_with_the_fast_model(env: dict[str, str]) -> None:
+    from diplorag.evaluation import EvalReport
+
+    done = subprocess.run(
+        [*DIPLORAG, "eval", str(DEV), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr
+    report = EvalReport.model_validate_json(done.stdout)
+    s = report.summary
+    assert s.questions == 11 and s.answerable == 8 and s.unanswerable == 3 and s.errors == 0
+    assert s.generated and s.hit_at_3 == 1.0  # retrieval does not depend on the model
+    assert s.abstention_accuracy is not None and s.wrong_abstentions is not None
+    assert {t.name.split()[0] for t in s.targets} >= {"hit@3", "abstention", "citation"}
+    for row in report.rows:
+        assert row.abstained is not None
+        if not row.answerable:
+            assert row.abstained  # the three unanswerable questions never reach the model

@@ -11,6 +11,7 @@ from diplorag.fusion import (
     document_aware_rrf,
     group_rrf,
     lookup,
+    maxnorm,
     minmax,
     passages_by_group,
     rrf,
@@ -107,6 +108,15 @@ def test_minmax_and_zscore() -> None:
     z = zscore([(1, 3.0), (2, 2.0), (3, 1.0)])
     assert [s for _, s in z] == pytest.approx([1.2247, 0.0, -1.2247], abs=1e-4)
     assert zscore([(1, 5.0)]) == [(1, 0.0)]
+    assert maxnorm([(1, 4.0), (2, 1.0)]) == [(1, 1.0), (2, 0.25)]
+    assert maxnorm([(1, 0.0)]) == [(1, 0.0)] and maxnorm([]) == []
+
+
+@given(rankings)
+def test_maxnorm_does_not_depend_on_depth(rs: list[list[tuple[int, float]]]) -> None:
+    for r in rs:
+        ranked = sorted(r, key=lambda p: -p[1])
+        assert maxnorm(ranked)[:3] == maxnorm(ranked[:3])
 
 
 def test_score_fusion_keeps_score_gaps() -> None:

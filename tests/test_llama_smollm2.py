@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from diplorag.errors import GenerationError
 from diplorag.generate import ChatMessage, Generator
 from diplorag.generate.llama import LlamaGenerator
 from diplorag.generate.models import resolve_model
@@ -145,3 +146,14 @@ def test_real_prompt_of_five_passages_is_lean(generator: LlamaGenerator) -> None
     assert real < 1600
     # The words×1.35 estimate used for budgeting is within 25% of the real tokenizer.
     assert abs(prompt.estimated_tokens - real) / real < 0.25
+
+
+def test_prompt_longer_than_context_is_a_generation_error(generator: LlamaGenerator) -> None:
+    with LlamaGenerator(generator.model_path, n_ctx=256, n_threads=2) as small:
+        hits = corpus_passages()[:3]
+        with pytest.raises(GenerationError, match="exceed context window") as err:
+            list(small.stream(build_messages(QUESTION, hits), max_tokens=16))
+        assert "--llm-context" in str(err.value) and "\n" not in str(err.value)
+        # Still usable afterwards with a prompt that fits.
+        short: list[ChatMessage] = [{"role": "user", "content": "Say hello."}]
+        assert list(small.stream(short, max_tokens=4))

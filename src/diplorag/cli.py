@@ -401,11 +401,11 @@ def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
             f"  [bold cyan][{hit.rank}][/] {hit.title} [dim]({date}) "
             f"{_where(hit.path, hit.start, hit.end)}[/]"
         )
-        if reason:
-            start, end = _snippet(hit.text, query, max_words=40)
-            out.print(
-                Text("      ").append(_highlight(" ".join(hit.text[start:end].split()), query))
-            )
+        # Evidence is what the model reads (already narrowed to ~80 words): show it whole.
+        start, end = _snippet(hit.text, query, max_words=45) if reason else (0, len(hit.text))
+        body = _highlight(" ".join(hit.text[start:end].split()), query)
+        body.stylize("dim")
+        out.print(Text("      ").append(body))
     if not reason:
         out.print()
 
@@ -493,9 +493,9 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 
     def on_token(piece: str) -> None:
         nonlocal started
-        if not started:
+        if not started and stream:
             out.print("[bold]Answer:[/]")
-            started = True
+        started = True
         pieces.append(piece)
         if stream:
             out.file.write(piece)

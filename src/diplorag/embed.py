@@ -146,10 +146,18 @@ class SentenceTransformerEmbedder:
 
     def encode_query(self, text: str) -> Vectors:
         import numpy as np
+        import torch
 
-        vec = self._model.encode(
-            [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        # One short query is too little work to share: with 2 threads it took a median 509 ms
+        # on a busy 2-core machine, with 1 thread 25 ms (benchmarks/RESULTS.md).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            vec = self._model.encode(
+                [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+        finally:
+            torch.set_num_threads(threads)
         return vec.astype(np.float32).reshape(1, -1)
 
 

@@ -134,6 +134,16 @@ def minmax(ranking: Ranking[Id]) -> list[tuple[Id, float]]:
     return [(item, (s - lo) / (hi - lo)) for item, s in ranking]
 
 
+def maxnorm(ranking: Ranking[Id]) -> list[tuple[Id, float]]:
+    """Scores divided by the ranking's best absolute score.
+
+    Unlike ``minmax`` and ``zscore`` this does not depend on how deep the ranking goes: the
+    ``k``-th candidate does not set the scale.
+    """
+    best = max((abs(s) for _, s in ranking), default=0.0) or 1.0
+    return [(item, s / best) for item, s in ranking]
+
+
 def zscore(ranking: Ranking[Id]) -> list[tuple[Id, float]]:
     """Scores as standard deviations from the ranking's mean (all 0.0 if they are equal)."""
     if not ranking:

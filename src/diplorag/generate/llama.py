@@ -273,4 +273,7 @@ def _load_failure_reason(exc: Exception, log: str) -> str:
     for line in log.splitlines():
         if "error" in line.lower() and line.strip():
             return line.strip().removeprefix("llama_model_load: ")[:200]
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if message.startswith("Failed to load model from file"):
+        return "llama.cpp could not read it"  # the rest only repeats the path
+    return message[:200]
