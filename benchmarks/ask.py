@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine
+from machine import describe_machine, markdown_table
 
 from diplorag import api
 from diplorag.config import load_settings
@@ -79,11 +79,7 @@ def main() -> None:
     print("corpus/: 3 seed articles; each question: retrieval → evidence → llama.cpp → verify\n")
     if not rows:
         return
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "|".join("---" for _ in cols) + "|")
-    for row in rows:
-        print("| " + " | ".join(row[c] for c in cols) + " |")
+    print(markdown_table(rows))
 
 
 if __name__ == "__main__":

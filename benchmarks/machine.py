@@ -48,5 +48,13 @@ def describe_machine() -> str:
     )
 
 
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """Rows of equal keys as a Markdown table (the keys are the header)."""
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(row[c] for c in cols) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(describe_machine())

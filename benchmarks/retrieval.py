@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine
+from machine import describe_machine, markdown_table
 
 from diplorag import api
 from diplorag.config import load_settings
@@ -124,11 +124,7 @@ def main() -> None:
     print(
         f"embedding model: {args.embedding_model}; k=5; {len(QUERIES)} queries x {args.runs} runs\n"
     )
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "|".join("---" for _ in cols) + "|")
-    for row in rows:
-        print("| " + " | ".join(row[c] for c in cols) + " |")
+    print(markdown_table(rows))
 
 
 if __name__ == "__main__":

@@ -441,7 +441,11 @@ class Session:
                 timings=timings,
             )
 
+        load_start = time.perf_counter()
+        loading = self._generator is None
         generator = self.generator
+        if loading:
+            timings["model_load_s"] = time.perf_counter() - load_start
         asked = f"{question} (follow-up to: {history[-1][0]})" if follow_up else question
         prompt = build_prompt(asked, evidence.passages, history=history[-1:], speaker=speaker)
         pieces: list[str] = []

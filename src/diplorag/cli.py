@@ -429,10 +429,19 @@ def _show_notes(sentences: list[Any], *, dim: bool = False, most: int = 5) -> No
         out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
 
 
+def _plain(text: str) -> str:
+    """Text without citation markers or spacing differences, to tell real edits apart."""
+    import re
+
+    return " ".join(re.sub(r"\s*\[[\d,\s\-–]+\]", "", text).split())
+
+
 def _show_checked(answer: Any, raw: str) -> None:
     """After the stream: the verification verdicts, the checked answer, and the sources."""
     if answer.interrupted:
         out.print("[yellow](stopped)[/]")
+    if answer.abstained and answer.model is None:
+        return  # decided before any model ran: the reason and closest passages are shown
     if answer.abstained:
         out.print(
             f"[bold yellow]{answer.answer}[/] [dim]({answer.abstain_reason})[/]", highlight=False
@@ -443,7 +452,7 @@ def _show_checked(answer: Any, raw: str) -> None:
         if answer.model:
             _footer(answer)
         return
-    changed = " ".join(answer.answer.split()) != " ".join(raw.split())
+    changed = _plain(answer.answer) != _plain(raw)
     notes = [s for s in answer.sentences if s.status in ("corrected", "unverified", "dropped")]
     if changed:
         out.print("[bold]Checked answer:[/]")
@@ -473,6 +482,8 @@ def _show_checked(answer: Any, raw: str) -> None:
 def _footer(answer: Any) -> None:
     t = answer.timings
     bits = [answer.model or "model"]
+    if "model_load_s" in t:
+        bits.append(f"model loaded in {t['model_load_s']:.1f}s")
     if "first_token_s" in t:
         bits.append(f"first token {t['first_token_s']:.1f}s")
     if t.get("tokens_per_s"):
