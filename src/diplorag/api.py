@@ -292,8 +292,12 @@ class Session:
             from diplorag.generate.models import resolve_model
 
             path = resolve_model(self.settings.llm, self.settings.models_dir)
+            known = not self.settings.llm.endswith(".gguf")
             self._generator = LlamaGenerator(
-                path, n_ctx=self.settings.llm_context, n_threads=self.settings.llm_threads
+                path,
+                n_ctx=self.settings.llm_context,
+                n_threads=self.settings.llm_threads,
+                name=self.settings.llm if known else None,
             )
         return self._generator
 

@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 
 from diplorag import __version__
-from diplorag.config import load_settings
 from diplorag.errors import DiploragError
 
 if TYPE_CHECKING:
@@ -75,6 +74,8 @@ def index_options(f: F) -> F:
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Any:
+    from diplorag.config import load_settings  # pydantic-settings: not needed for --help
+
     return load_settings(debug=_debug(ctx) or None, **overrides)
 
 
