@@ -36,6 +36,7 @@ from diplorag.types import (
     Hit,
     IndexStatus,
     IngestReport,
+    Manifest,
     SearchResult,
     SkippedFile,
 )
@@ -229,10 +230,7 @@ def _replace_documents(
         writer.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
 
 
-def _check_compatible(manifest: object, model: str, chunker: ChunkerSettings, name: str) -> None:
-    from diplorag.types import Manifest
-
-    assert isinstance(manifest, Manifest)
+def _check_compatible(manifest: Manifest, model: str, chunker: ChunkerSettings, name: str) -> None:
     if manifest.embedding_model != model:
         raise IndexMismatchError(
             f"index {name!r} was built with embedding model {manifest.embedding_model}, "
