@@ -25,9 +25,11 @@ from diplorag.index.layout import (
     open_index,
     read_manifest,
 )
+from diplorag.index.statement_store import StatementStore
 from diplorag.index.store import ChunkStore
 from diplorag.ingest import discover, load_document
 from diplorag.retrieve import Mode, retrieve
+from diplorag.statements import statements_version
 from diplorag.types import (
     Answer,
     Chunk,
@@ -37,8 +39,11 @@ from diplorag.types import (
     IndexStatus,
     IngestReport,
     Manifest,
+    SaidResult,
     SearchResult,
     SkippedFile,
+    SpeakersResult,
+    Statement,
 )
 
 if TYPE_CHECKING:
@@ -179,7 +184,11 @@ def ingest(
                 stale.append(doc_id)
 
         base_manifest = read_manifest(base) if base is not None else None
-        if base_manifest is not None and not fresh and not stale:
+        wanted_statements = statements_version() if settings.statements else None
+        reparse = base_manifest is not None and base_manifest.statements_version != (
+            wanted_statements
+        )
+        if base_manifest is not None and not fresh and not stale and not reparse:
             report.total_documents = base_manifest.documents
             report.total_chunks = base_manifest.chunks
             report.seconds = time.perf_counter() - began
@@ -196,7 +205,12 @@ def ingest(
             dim = expected_dim(model) or load_embedder(model).dim
         with IndexWriter(root, dim=dim, rebuild=rebuild) as writer:
             _replace_documents(writer, fresh, stale, chunks, embedder, settings, progress)
-            manifest = writer.commit(embedding_model=model, chunker=chunker)
+            if wanted_statements is not None:
+                _index_statements(writer.store, None if reparse else fresh, progress)
+                report.documents_parsed = len(fresh) if not reparse else writer.store.counts()[0]
+            manifest = writer.commit(
+                embedding_model=model, chunker=chunker, statements_version=wanted_statements
+            )
         report.chunks_embedded = n_chunks
         report.total_documents, report.total_chunks = manifest.documents, manifest.chunks
     report.seconds = time.perf_counter() - began
@@ -228,6 +242,24 @@ def _replace_documents(
         )
         progress.finish()
         writer.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
+
+
+def _index_statements(
+    store: ChunkStore, fresh: Sequence[Document] | None, progress: Progress
+) -> None:
+    """Parse documents into the statement index (``None``: every stored document)."""
+    from diplorag.statements import analyse_documents
+
+    if fresh is None:
+        documents = list(store.iter_documents())
+    else:
+        documents = [(d.doc_id, d.text, d.body_start) for d in fresh]
+    if documents:
+        progress.start("Parsing", len(documents))
+        for doc_id, analysis in analyse_documents(documents, on_document=progress.advance):
+            store.statements.add_analysis(doc_id, analysis)
+        progress.finish()
+    store.statements.rebuild_speakers()
 
 
 def _check_compatible(manifest: Manifest, model: str, chunker: ChunkerSettings, name: str) -> None:
@@ -360,7 +392,140 @@ class Session:
             lexical=self.handle.bm25 if mode in ("bm25", "hybrid") else None,
             allowed=allowed,
         )
-        return self.handle.store.hits(scored)
+        return self._with_speakers(self.handle.store.hits(scored))
+
+    # -- who said what -------------------------------------------------------------------
+
+    def _statements(self) -> StatementStore:
+        store = self.handle.store.statements
+        if not store.present or self.handle.manifest.statements_version is None:
+            raise IndexMismatchError(
+                f"index {self.settings.index!r} has no statement index (who said what)",
+                hint="build it with: diplorag ingest PATH (documents are parsed, not re-embedded)",
+            )
+        return store
+
+    def _with_speakers(self, hits: list[Hit]) -> list[Hit]:
+        store = self.handle.store.statements
+        if not hits or not store.present:
+            return hits
+        out = []
+        for hit in hits:
+            names: list[str] = []
+            for st in store.statements_in(hit.doc_id, hit.start, hit.end):
+                if st.speaker and st.speaker not in names and st.sentence_end <= hit.end:
+                    names.append(st.speaker)
+            out.append(hit.model_copy(update={"speakers": names}) if names else hit)
+        return out
+
+    def speakers(
+        self, query: str | None = None, *, filters: Filters | None = None
+    ) -> SpeakersResult:
+        """People (and organisations) with statements, most statements first."""
+        from diplorag.statements.lookup import filter_speakers
+
+        store = self._statements()
+        filters = filters or Filters()
+        found = store.speakers(
+            since=filters.since, until=filters.until, path_glob=filters.path_glob()
+        )
+        if query:
+            found = filter_speakers(query, found)
+        return SpeakersResult(
+            index=self.settings.index, query=query, people=store.counts()[1], speakers=found
+        )
+
+    def said(
+        self,
+        person: str,
+        *,
+        about: str | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> SaidResult:
+        """A person's statements: newest first, or ranked by relevance to ``about``.
+
+        ``person`` is a name ("Lavrov", "Sergey Lavrov"), or a role as the documents write it
+        ("Putin's press secretary"). Nobody by that name: the result has no speaker and lists
+        the closest names.
+        """
+        from diplorag.statements.lookup import resolve
+
+        store = self._statements()
+        filters = filters or Filters()
+        every = store.speakers()
+        found = resolve(person, every)
+        result = SaidResult(
+            index=self.settings.index,
+            query=person,
+            about=about,
+            matched_by=found.how,
+            suggestions=found.suggestions,
+        )
+        if not found.speakers:
+            return result
+        chosen = found.speakers[0]
+        statements = store.statements(
+            speaker_ids=[chosen.speaker_id],
+            since=filters.since,
+            until=filters.until,
+            path_glob=filters.path_glob(),
+        )
+        if about and statements:
+            statements = self.rank_statements(about, statements)
+        result.speaker = chosen
+        result.others = found.speakers[1:5]
+        result.total = len(statements)
+        result.statements = statements[: k or len(statements)]
+        return result
+
+    def rank_statements(self, topic: str, statements: list[Statement]) -> list[Statement]:
+        """Order statements by hybrid relevance to ``topic``: RRF of the passage's dense and
+        BM25 rank, the statement sentence's own term overlap and its embedding similarity."""
+        import numpy as np
+
+        from diplorag.lexical import terms
+        from diplorag.retrieve import rrf
+
+        covering = self.handle.store.chunk_ids_covering(
+            (s.doc_id, s.sentence_start, s.sentence_end) for s in statements
+        )
+        allowed = set(covering.values())
+        rankings: list[list[tuple[int, float]]] = []
+        if allowed:
+            chunk_scores = retrieve(
+                topic,
+                k=len(allowed),
+                mode="hybrid",
+                embedder=self.embedder,
+                vectors=self.handle.vectors,
+                lexical=self.handle.bm25,
+                allowed=allowed,
+            )
+            chunk_rank = {vid: r for r, (vid, _) in enumerate(chunk_scores)}
+            by_chunk = sorted(
+                (i for i in range(len(statements)) if covering.get(i) in chunk_rank),
+                key=lambda i: chunk_rank[covering[i]],
+            )
+            rankings.append([(i, 1.0) for i in by_chunk])
+        wanted = set(terms(topic))
+        overlap = [len(wanted & set(terms(s.text))) for s in statements]
+        lexical = sorted((i for i, o in enumerate(overlap) if o), key=lambda i: -overlap[i])
+        rankings.append([(i, float(overlap[i])) for i in lexical])
+        # Embedding every sentence of a much-quoted person costs seconds: only the leaders.
+        first = [i for i, _ in rrf(rankings)][: self.settings.said_rerank_depth]
+        first += [i for i in range(len(statements)) if i not in set(first)][
+            : max(0, self.settings.said_rerank_depth - len(first))
+        ]
+        query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
+        vectors = self.embedder.encode_documents([statements[i].text for i in first])
+        sims = np.asarray(vectors) @ query
+        rankings.append([(first[int(j)], float(sims[j])) for j in np.argsort(-sims)])
+        fused = rrf(rankings)
+        order = [i for i, _ in fused]
+        order += [i for i in range(len(statements)) if i not in set(order)]
+        score = dict(fused)
+        return [statements[i].model_copy(update={"score": score.get(i, 0.0)}) for i in order]
 
     def ask(
         self,
@@ -594,6 +759,32 @@ def ask(
         return session.ask(
             question, k=k, mode=mode, filters=filters, on_evidence=on_evidence, on_token=on_token
         )
+
+
+def speakers(
+    settings: Settings, query: str | None = None, *, filters: Filters | None = None
+) -> SpeakersResult:
+    """People with statements in the index (see ``Session.speakers``)."""
+    with Session(settings) as session:
+        return session.speakers(query, filters=filters)
+
+
+def said(
+    person: str,
+    settings: Settings,
+    *,
+    about: str | None = None,
+    k: int | None = None,
+    filters: Filters | None = None,
+) -> SaidResult:
+    """A person's statements as a dated timeline, or ranked by topic (see ``Session.said``).
+
+    Raises:
+        IndexNotFoundError: the index was never built.
+        IndexMismatchError: the index has no statement index yet (run ``diplorag ingest``).
+    """
+    with Session(settings) as session:
+        return session.said(person, about=about, k=k, filters=filters)
 
 
 # -- evaluation ---------------------------------------------------------------------------------

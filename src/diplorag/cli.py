@@ -285,6 +285,8 @@ def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
         f"[bold cyan][{hit.rank}][/] [bold]{hit.title}[/] [dim]({date})[/]  "
         f"[dim]score {hit.score:.4f} · {_rel(hit.path)}:{hit.start}-{hit.end}[/]"
     )
+    if hit.speakers:
+        out.print(Text("    said by: " + ", ".join(hit.speakers), style="magenta"))
     start, end = (0, len(hit.text)) if full else _snippet(hit.text, query)
     body = _highlight(" ".join(hit.text[start:end].split()), query)
     prefix = "" if start == 0 else "… "
@@ -379,6 +381,159 @@ def search(
         return
     for hit in result.hits:
         _render_hit(hit, query, full=full)
+        out.print()
+
+
+# -- who said what ------------------------------------------------------------------------------
+
+
+def filter_options(f: F) -> F:
+    f = click.option(
+        "--source", metavar="GLOB", help="Only documents whose path or source URL matches."
+    )(f)
+    f = click.option("--until", metavar="DATE", help="Only documents published on or before DATE.")(
+        f
+    )
+    f = click.option("--since", metavar="DATE", help="Only documents published on or after DATE.")(
+        f
+    )
+    return f
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("query", required=False)
+@filter_options
+@index_options
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(1, 10_000),
+    default=25,
+    show_default=True,
+    help="How many speakers to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (diplorag.types.SpeakersResult).")
+@click.pass_context
+def speakers(
+    ctx: click.Context,
+    query: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """People (and organisations) the documents quote, with statement counts.
+
+    Each line: statements, documents, the name, other forms of it, roles the documents give,
+    outlets, first and last date. QUERY keeps names, aliases or roles that match it.
+
+    \b
+    Examples:
+      diplorag speakers
+      diplorag speakers lavrov
+      diplorag speakers "foreign minister" --since 2017-03-01 --json
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir)
+    result = api.speakers(settings, query, filters=_filters(since, until, source))
+    if as_json:
+        result.speakers = result.speakers[:limit]
+        _print_json(result.model_dump(mode="json"))
+        return
+    if not result.speakers:
+        out.print(f"[yellow]nobody matches {query!r}[/]" if query else "[yellow]no statements[/]")
+        return
+    for sp in result.speakers[:limit]:
+        line = Text(f"{sp.statements:>5}  ", style="bold cyan").append(sp.name, style="bold")
+        if sp.aliases:
+            line.append(" (" + ", ".join(sp.aliases[:3]) + ")", style="dim")
+        if sp.roles:
+            line.append(" · " + sp.roles[0])
+        dates = [d.isoformat() for d in (sp.first_date, sp.last_date) if d]
+        span = " → ".join(dict.fromkeys(dates)) if dates else "date unknown"
+        outlets = ", ".join(sp.outlets[:3])
+        line.append(f" · {sp.documents} docs · {outlets} · {span}", style="dim")
+        out.print(line)
+    more = len(result.speakers) - limit
+    tail = f" · {more} more (-n)" if more > 0 else ""
+    out.print(
+        f"[dim]{len(result.speakers)} speakers · {result.people} people in the index{tail}[/]"
+    )
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("person")
+@click.option("--about", metavar="TOPIC", help="Rank the statements by relevance to TOPIC.")
+@click.option("-k", "k", type=click.IntRange(1, 10_000), help="Show at most K statements.")
+@filter_options
+@index_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (diplorag.types.SaidResult).")
+@click.pass_context
+def said(
+    ctx: click.Context,
+    person: str,
+    about: str | None,
+    k: int | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """What PERSON said: exact quotes with date, outlet, path and character offsets.
+
+    PERSON is a name as the documents write it ("Lavrov", "Sergey Lavrov", "Anusic"), or a
+    role ("Putin's press secretary"). Newest first; --about ranks by relevance to a topic.
+
+    \b
+    Examples:
+      diplorag said Kang
+      diplorag said "Sergey Lavrov" --about Iran -k 5
+      diplorag said "the Kremlin spokesman" --since 2017-03-01 --json
+    """
+    from diplorag import api
+    from diplorag.index.statement_store import outlet
+
+    settings = _settings(ctx, index=index, index_dir=index_dir)
+    result = api.said(person, settings, about=about, k=k, filters=_filters(since, until, source))
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    if result.speaker is None:
+        out.print(f"[yellow]The documents quote nobody called {person!r}.[/]", highlight=False)
+        if result.suggestions:
+            out.print("Closest names: " + ", ".join(result.suggestions), highlight=False)
+        ctx.exit(1)
+    sp = result.speaker
+    how = {"surname": " (by surname)", "role": " (by role)"}.get(result.matched_by, "")
+    head = Text(f"{sp.name}", style="bold").append(how, style="dim")
+    if sp.roles:
+        head.append(" · " + "; ".join(sp.roles[:2]), style="dim")
+    out.print(head)
+    if result.others:
+        out.print(Text("  also: " + ", ".join(o.name for o in result.others), style="dim"))
+    order = f"by relevance to {about!r}" if about else "newest first"
+    out.print(Text(f"  {result.total} statements, {order}", style="dim"))
+    out.print()
+    for st in result.statements:
+        date = st.published.isoformat() if st.published else "date unknown"
+        where = _where(st.path, st.sentence_start, st.sentence_end)
+        meta = f"{date} · {outlet(st.source, st.path)} · {where}"
+        kind = "quote" if st.direct else "reported"
+        neg = ", negated" if st.negated else ""
+        out.print(Text(meta, style="cyan").append(f"  {st.predicate} ({kind}{neg})", style="dim"))
+        quote = Text("  “").append(st.text).append("”")
+        a, b = st.content_start - st.sentence_start, st.content_end - st.sentence_start
+        if 0 <= a < b <= len(st.text):
+            quote.stylize("bold", a + 3, b + 3)
+        out.print(quote)
+        if st.mention != sp.name:
+            out.print(Text(f"  speaker written as: {st.mention}", style="dim"))
         out.print()
 
 

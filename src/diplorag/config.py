@@ -53,8 +53,15 @@ class Settings(BaseSettings):
     chunk_max_words: int = 200
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 20.0
+    statements: bool = Field(
+        True,
+        description="Build the statement index (who said what, parsed with spaCy) at ingest.",
+    )
 
     top_k: int = 5
+    said_rerank_depth: int = Field(
+        60, description="Statements re-ranked by embedding similarity in `said --about`."
+    )
     ask_passages: int = 3  # passages the model reads; each is narrowed to its best ~80 words
     mode: RetrievalMode = "hybrid"
 

@@ -67,6 +67,7 @@ class Hit(_Model):
     start: int
     end: int
     text: str
+    speakers: list[str] = Field(default_factory=list)  # who makes statements in this passage
 
 
 class SearchResult(_Model):
@@ -92,6 +93,7 @@ class IngestReport(_Model):
     removed: list[str] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)
     chunks_embedded: int = 0
+    documents_parsed: int = 0  # documents (re)parsed into the statement index
     total_documents: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -115,6 +117,7 @@ class Manifest(_Model):
     chunker: ChunkerSettings
     documents: int
     chunks: int
+    statements_version: int | None = None  # rules the statement index was built with
     generation: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -169,3 +172,76 @@ class Answer(_Model):
     interrupted: bool = False  # the user stopped the answer (Ctrl-C); what came is verified
     removed_instructions: int = 0  # instruction-like sentences kept out of the prompt
     timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Statement(_Model):
+    """One attributed statement: who said (urged, denied, …) what, with exact offsets.
+
+    Offsets are into the document's stored text: ``text == doc[sentence_start:sentence_end]``
+    and ``content == doc[content_start:content_end]``.
+    """
+
+    statement_id: int
+    doc_id: str
+    path: str
+    title: str
+    published: dt.date | None = None
+    source: str | None = None
+    sentence_start: int
+    sentence_end: int
+    content_start: int
+    content_end: int
+    text: str  # the sentence that carries the statement
+    content: str  # what was said (the quote, or the reported clause)
+    speaker_id: str | None = None  # resolved entity; None when the parser could not resolve it
+    speaker: str | None = None  # that entity's canonical name ("Sergei Lavrov")
+    speaker_kind: Literal["PERSON", "ORG", "GPE", "NORP"] | None = None
+    mention: str  # the speaker as written at this statement ("He", "the Kremlin spokesman")
+    mention_start: int | None = None
+    mention_end: int | None = None
+    predicate: str  # lemma of the speech or stance predicate: say, urge, deny, according to
+    direct: bool = False  # a direct quote, not reported speech
+    negated: bool = False  # the predicate is negated ("did not say", "refused to confirm")
+    score: float = 0.0  # relevance to a topic, when ranked (0 otherwise)
+
+
+class Speaker(_Model):
+    """A person (or organisation) the statement index knows, across all documents."""
+
+    speaker_id: str
+    name: str  # canonical name: the fullest form the documents give
+    kind: Literal["PERSON", "ORG", "GPE", "NORP"]
+    statements: int
+    documents: int
+    aliases: list[str] = Field(default_factory=list)  # other spellings and short forms seen
+    roles: list[str] = Field(
+        default_factory=list
+    )  # "Russian Foreign Minister", "Kremlin spokesman"
+    outlets: list[str] = Field(default_factory=list)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+
+
+class SpeakersResult(_Model):
+    """``diplorag speakers --json``."""
+
+    schema_version: int = SCHEMA_VERSION
+    index: str
+    query: str | None = None
+    people: int  # person entities in the whole index
+    speakers: list[Speaker]
+
+
+class SaidResult(_Model):
+    """``diplorag said PERSON --json``: a person's statements, newest first or by topic."""
+
+    schema_version: int = SCHEMA_VERSION
+    index: str
+    query: str
+    about: str | None = None
+    speaker: Speaker | None = None  # whom the query was resolved to; None if nobody
+    matched_by: Literal["name", "surname", "role", "none"] = "none"
+    others: list[Speaker] = Field(default_factory=list)  # other people the query can mean
+    suggestions: list[str] = Field(default_factory=list)  # close names, when nobody matched
+    total: int = 0  # statements of the speaker that pass the filters
+    statements: list[Statement] = Field(default_factory=list)

@@ -244,7 +244,13 @@ class IndexWriter:
         for p in self.root.glob("gen-*.tmp-*"):
             shutil.rmtree(p, ignore_errors=True)
 
-    def commit(self, *, embedding_model: str, chunker: ChunkerSettings) -> Manifest:
+    def commit(
+        self,
+        *,
+        embedding_model: str,
+        chunker: ChunkerSettings,
+        statements_version: int | None = None,
+    ) -> Manifest:
         """Write the vectors, BM25 and manifest, then atomically make this generation live."""
         self.store.commit()
         documents, chunks = self.store.counts()
@@ -259,6 +265,7 @@ class IndexWriter:
             chunker=chunker,
             documents=documents,
             chunks=chunks,
+            statements_version=statements_version,
             generation=self.generation,
             created_at=self.created_at,
             updated_at=dt.datetime.now(dt.UTC),
