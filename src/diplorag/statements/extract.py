@@ -464,7 +464,15 @@ class _Analyser:
 
     # statements ---------------------------------------------------------------------------
 
-    def _subject(self, verb: Any) -> Any | None:
+    def _subject(self, verb: Any, token_person: dict[int, int]) -> Any | None:
+        subject = self._parsed_subject(verb)
+        if subject is None and verb.i > 0 and (verb.i - 1) in token_person:
+            # "…, Kim Young-suk expressed gratitude": a name just before the verb that the
+            # parse hung elsewhere (as an apposition) is its subject.
+            subject = verb.doc[verb.i - 1]
+        return subject
+
+    def _parsed_subject(self, verb: Any) -> Any | None:
         node = verb
         for _ in range(3):
             for child in node.children:
@@ -495,7 +503,8 @@ class _Analyser:
         before = [c for c in kids if c.i < verb.i]
         kids = before or kids  # "'…,' Peskov told the media": the quote, not the addressee
         if kids:
-            lo = min(c.left_edge.i for c in kids)
+            # "called on X to…": what was said starts after the preposition.
+            lo = min(c.left_edge.i if c.dep_ != "prep" else c.i + 1 for c in kids)
             hi = max(c.right_edge.i for c in kids)
             return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
         if verb.dep_ in ("parataxis", "advcl", "ccomp", "conj") and verb.head.i < verb.i:
@@ -542,7 +551,7 @@ class _Analyser:
                     c.dep_ == "aux" and c.lower_ in _MODALS for g in governing for c in g.children
                 ):
                     continue
-                subj = self._subject(tok)
+                subj = self._subject(tok, token_person)
                 if subj is None:
                     continue
                 predicate = fold(tok.lemma_)
@@ -599,7 +608,7 @@ class _Analyser:
                 idx = token_person[tok.i]
                 if not self.last_subject or self.last_subject[-1] != idx:
                     self.last_subject.append(idx)
-        return _outermost(found)
+        return _cut_at_next_speaker(self.text, _outermost(found))
 
     def run(self, docs: Iterable[tuple[int, Any]]) -> DocumentAnalysis:
         sentences: list[tuple[int, int, list[Found]]] = []
@@ -652,6 +661,24 @@ class _Analyser:
 
 def doc_lower(tok: Any, ahead: int) -> str:
     return str(tok.doc[tok.i + ahead].lower_)
+
+
+_COORDINATORS = frozenset({"while", "whereas", "but", "and", "as", "although", "though"})
+
+
+def _cut_at_next_speaker(text: str, found: list[Found]) -> list[Found]:
+    """ "Kim said X, while Hoo said Y": Kim's content ends before "while Hoo"."""
+    for f in found:
+        for g in found:
+            if g is f or not f.content_start < g.mention_start < f.content_end:
+                continue
+            before = text[f.content_start : g.mention_start].rstrip()
+            words = before.rsplit(None, 1)
+            if len(words) == 2 and words[1].lower().strip(",;") in _COORDINATORS:
+                f.content_start, f.content_end = _trim(
+                    text, f.content_start, f.content_start + len(words[0])
+                )
+    return found
 
 
 def _outermost(found: list[Found]) -> list[Found]:
