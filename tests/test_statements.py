@@ -253,7 +253,7 @@ def test_seed_kang_every_pronoun_statement() -> None:
 
 
 def test_seed_seoul_dialogue_speakers() -> None:
-    text, a = _seed("002")
+    _text, a = _seed("002")
     rows = [(a.people[s.speaker.person].name, s.predicate) for s in a.statements]
     assert rows == [
         ("Gilberto Teodoro", "highlight"),
