@@ -42,6 +42,7 @@ from diplorag.types import (
     SaidResult,
     SearchResult,
     SkippedFile,
+    Speaker,
     SpeakersResult,
     Statement,
 )
@@ -759,6 +760,87 @@ def ask(
         return session.ask(
             question, k=k, mode=mode, filters=filters, on_evidence=on_evidence, on_token=on_token
         )
+
+
+class IndexStatements:
+    """The statement index as the answer pipeline reads it (``StatementSource``, ``SpeakerCheck``).
+
+    Speakers are read once per session; resolving a name or a role is then pure.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._speakers: list[Speaker] | None = None
+
+    @property
+    def _store(self) -> StatementStore:
+        return self._session._statements()
+
+    def speakers(self) -> list[Speaker]:
+        if self._speakers is None:
+            self._speakers = self._store.speakers()
+        return self._speakers
+
+    def find_speaker(self, question: str) -> Speaker | None:
+        """The person whose statements ``question`` asks about, if the index quotes them."""
+        found = self.resolve_question(question)
+        return found[0] if found is not None else None
+
+    def resolve_question(self, question: str) -> tuple[Speaker, str, str] | None:
+        """``(speaker, the phrase that named them, the question's topic)``, or ``None``."""
+        from diplorag.statements.lookup import resolve
+        from diplorag.statements.question import speaker_phrases, topic
+
+        every = self.speakers()
+        for phrase in speaker_phrases(question):
+            found = resolve(phrase.phrase, every)
+            if found.speakers:
+                return found.speakers[0], phrase.phrase, topic(question, phrase)
+        return None
+
+    def asked_name(self, question: str) -> str | None:
+        """The phrase a question uses for the person it asks about, known to the index or not."""
+        from diplorag.statements.question import speaker_phrases
+
+        phrases = speaker_phrases(question)
+        return phrases[0].phrase if phrases else None
+
+    def said(self, speaker_id: str, about: str, k: int, filters: Filters | None) -> list[Statement]:
+        f = filters or Filters()
+        found = self._store.statements(
+            speaker_ids=[speaker_id], since=f.since, until=f.until, path_glob=f.path_glob()
+        )
+        if about and found:
+            found = self._session.rank_statements(about, found)
+        return found[:k]
+
+    def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
+        """Statements by anyone in the passages most relevant to ``topic``, best first."""
+        hits = self._session.search(topic, k=max(10, 3 * k), filters=filters)
+        seen: set[int] = set()
+        found: list[Statement] = []
+        for hit in hits:
+            for st in self._store.statements_in(hit.doc_id, hit.start, hit.end):
+                if st.statement_id not in seen and st.speaker_id is not None:
+                    seen.add(st.statement_id)
+                    found.append(st)
+        if not found:
+            return []
+        return self._session.rank_statements(topic, found)[:k]
+
+    def suggest(self, name: str) -> list[str]:
+        from diplorag.statements.lookup import suggest
+
+        return suggest(name, self.speakers())
+
+    def statements_in(self, doc_id: str, start: int, end: int) -> list[Statement]:
+        return self._store.statements_in(doc_id, start, end)
+
+    def same_person(self, name: str, speaker_id: str) -> bool:
+        """Whether ``name`` ("Lavrov", "the Russian foreign minister") can mean ``speaker_id``."""
+        from diplorag.statements.lookup import resolve
+
+        return any(s.speaker_id == speaker_id for s in resolve(name, self.speakers()).speakers)
 
 
 def speakers(
