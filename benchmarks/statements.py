@@ -66,13 +66,44 @@ SAID = {
     "dn33": ("Mexico's foreign minister", "ask of both sides when Tillerson and Kelly came"),
     "dn36": ("Kaczynski", "Europe having its own atomic deterrent"),
 }
-# Misattribution questions: (asked person, real speaker, topic).
+# Misattribution questions: (asked person, real speaker, topic, the real quote and its
+# article, from dev_news_qa.md — the JSONL has no support for unanswerable questions).
 MISATTRIBUTED = {
-    "dn08": ("Stoltenberg", "Rose Gottemoeller", "Russian forces gathering in Libya"),
-    "dn17": ("Peskov", "Maria Zakharova", "Norway's accusations that Russian hackers attacked"),
-    "dn24": ("Lu Kang", "Hua Chunying", "China-Pakistan Economic Corridor and Kashmir"),
-    "dn32": ("Boris Johnson", "Peter Westmacott", "claim that GCHQ wiretapped Trump for Obama"),
-    "dn37": ("Lavrov", "Mikhail Bogdanov", "Israel's air strikes in Syria near Palmyra"),
+    "dn08": (
+        "Stoltenberg",
+        "Rose Gottemoeller",
+        "Russian forces gathering in Libya",
+        "Russian forces seemingly gathering to influence the situation",
+        "3527",
+    ),
+    "dn17": (
+        "Peskov",
+        "Maria Zakharova",
+        "Norway's accusations that Russian hackers attacked its ministries",
+        "groundless and devoid of any proof",
+        "791",
+    ),
+    "dn24": (
+        "Lu Kang",
+        "Hua Chunying",
+        "China-Pakistan Economic Corridor and Beijing's stance on Kashmir",
+        "position on Kashmir",
+        "1400",
+    ),
+    "dn32": (
+        "Boris Johnson",
+        "Peter Westmacott",
+        "the claim that GCHQ wiretapped Trump on Obama's behalf",
+        "dangerous game",
+        "3175",
+    ),
+    "dn37": (
+        "Lavrov",
+        "Mikhail Bogdanov",
+        "Israel's air strikes in Syria near Palmyra",
+        "expressed concern",
+        "3232",
+    ),
 }
 
 
@@ -230,14 +261,15 @@ def cmd_said(args: argparse.Namespace) -> None:
             )
         mis_rows = []
         clean = found_real = 0
-        for qid, (asked, real, topic) in MISATTRIBUTED.items():
-            support = [str(s) for s in dev[qid].get("support", [])]  # type: ignore[union-attr]
+        for qid, (asked, real, topic, quote, doc) in MISATTRIBUTED.items():
+
+            def holds(st: object, quote: str = quote, doc: str = doc) -> bool:
+                return _stem(st.path) == doc and _loose(quote) in _loose(st.text)  # type: ignore[attr-defined]
+
             wrong = session.said(asked)
-            leaked = [
-                s for s in wrong.statements if any(_loose(x) in _loose(s.text) for x in support)
-            ]
+            leaked = [s for s in wrong.statements if holds(s)]
             right = session.said(real, about=topic, k=3)
-            has = any(any(_loose(x) in _loose(s.text) for x in support) for s in right.statements)
+            has = any(holds(s) for s in right.statements)
             clean += not leaked
             found_real += has
             mis_rows.append(
@@ -252,11 +284,15 @@ def cmd_said(args: argparse.Namespace) -> None:
     print(describe_machine())
     print()
     print(markdown_table(rows))
-    print(f"\nsaid: gold article in the first 3 statements for {hits}/{len(SAID)} "
-          f"= {hits / len(SAID):.0%} (target ≥ 90 %)\n")
+    print(
+        f"\nsaid: gold article in the first 3 statements for {hits}/{len(SAID)} "
+        f"= {hits / len(SAID):.0%} (target ≥ 90 %)\n"
+    )
     print(markdown_table(mis_rows))
-    print(f"\nmisattribution: real quote never credited to the asked person {clean}/"
-          f"{len(MISATTRIBUTED)}; real speaker's top 3 holds it {found_real}/{len(MISATTRIBUTED)}")
+    print(
+        f"\nmisattribution: real quote never credited to the asked person {clean}/"
+        f"{len(MISATTRIBUTED)}; real speaker's top 3 holds it {found_real}/{len(MISATTRIBUTED)}"
+    )
 
 
 def _loose(text: str) -> str:
@@ -307,9 +343,9 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    {"sample": cmd_sample, "report": cmd_report, "said": cmd_said, "cost": cmd_cost}[
-        args.command
-    ](args)
+    {"sample": cmd_sample, "report": cmd_report, "said": cmd_said, "cost": cmd_cost}[args.command](
+        args
+    )
 
 
 if __name__ == "__main__":

@@ -466,8 +466,17 @@ class Session:
         if not found.speakers:
             return result
         chosen = found.speakers[0]
+        ids = [chosen.speaker_id]
+        if found.how == "role":
+            # "the Pentagon spokesman" is whoever held the role: every person who fits it as
+            # well as the best one speaks for it.
+            ids = [
+                s.speaker_id
+                for s in found.speakers
+                if found.fit.get(s.speaker_id) == (found.fit[chosen.speaker_id])
+            ]
         statements = store.statements(
-            speaker_ids=[chosen.speaker_id],
+            speaker_ids=ids,
             since=filters.since,
             until=filters.until,
             path_glob=filters.path_glob(),
@@ -479,6 +488,14 @@ class Session:
         result.total = len(statements)
         result.statements = statements[: k or len(statements)]
         return result
+
+    def _statement_context(self, st: Statement, reach: int = 240) -> str:
+        """The headline, the end of the previous sentence and the statement's own sentence."""
+        doc = self.document_text(st.doc_id) or ""
+        before = doc[max(0, st.sentence_start - reach) : st.sentence_start]
+        if " " in before:
+            before = before.split(" ", 1)[1]
+        return f"{st.title}. {before} {st.text}"
 
     def rank_statements(self, topic: str, statements: list[Statement]) -> list[Statement]:
         """Order statements by hybrid relevance to ``topic``: RRF of the passage's dense and
@@ -509,8 +526,12 @@ class Session:
                 key=lambda i: chunk_rank[covering[i]],
             )
             rankings.append([(i, 1.0) for i in by_chunk])
+        # A statement is often about what the sentence before it says ("Japanese media
+        # reported… 'This has nothing to do with reality,' Peskov said"), and the headline
+        # says what the story is about: both count for relevance.
+        texts = [self._statement_context(s) for s in statements]
         wanted = set(terms(topic))
-        overlap = [len(wanted & set(terms(s.text))) for s in statements]
+        overlap = [len(wanted & set(terms(t))) for t in texts]
         lexical = sorted((i for i, o in enumerate(overlap) if o), key=lambda i: -overlap[i])
         rankings.append([(i, float(overlap[i])) for i in lexical])
         # Embedding every sentence of a much-quoted person costs seconds: only the leaders.
@@ -519,7 +540,7 @@ class Session:
             : max(0, self.settings.said_rerank_depth - len(first))
         ]
         query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
-        vectors = self.embedder.encode_documents([statements[i].text for i in first])
+        vectors = self.embedder.encode_documents([texts[i] for i in first])
         sims = np.asarray(vectors) @ query
         rankings.append([(first[int(j)], float(sims[j])) for j in np.argsort(-sims)])
         fused = rrf(rankings)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
 
 def statements_version() -> int:
@@ -37,12 +37,10 @@ def analyse_documents(
     from diplorag.statements.parser import parse, pieces
 
     texts: dict[str, str] = {}
-    order: list[str] = []
 
     def items() -> Iterator[tuple[str, int, str]]:
         for doc_id, text, body_start in documents:
             texts[doc_id] = text
-            order.append(doc_id)
             yield from ((doc_id, off, piece) for off, piece in pieces(text, body_start))
             yield (doc_id, -1, "")  # end of document marker (parsed as an empty doc)
 

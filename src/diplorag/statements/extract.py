@@ -36,6 +36,11 @@ _CONTENT_DEPS = frozenset({"ccomp", "xcomp", "dobj", "parataxis", "oprd", "attr"
 _CONTENT_BEFORE = frozenset({"ccomp", "parataxis", "xcomp"})
 # Prepositions that carry what was said: call for/on, warn of/against, talk about, concern over.
 _CONTENT_PREPS = frozenset({"on", "for", "against", "of", "about", "over", "into", "upon"})
+# Verbs whose complement is a clause or a quote, never a prepositional phrase ("said on
+# Thursday", "told reporters in Moscow").
+_CLAUSE_VERBS = frozenset(
+    "say tell add state note write report explain announce confirm declare reveal".split()
+)
 # A predicate under one of these is hypothetical, not a statement ("States should reaffirm").
 _MODALS = frozenset({"should", "must", "could", "might", "may", "can", "would", "ought"})
 _NON_SPEAKERS = frozenset(
@@ -205,7 +210,9 @@ class _Analyser:
             first -= 1
         tokens = list(doc[first : ent.start]) + tokens
         while tokens and (
-            tokens[0].lower_ in ("the", "a", "an") or fold(tokens[0].text) in self.rules.titles
+            tokens[0].lower_ in ("the", "a", "an")
+            or fold(tokens[0].text).strip(".") in self.rules.titles
+            or not any(c.isalnum() for c in tokens[0].text)
         ):
             tokens = tokens[1:]
         while tokens and (tokens[-1].lower_ in ("'s", "’s", "'") or tokens[-1].is_punct):
@@ -213,9 +220,21 @@ class _Analyser:
         if not tokens or not any(t.text[:1].isupper() for t in tokens) or len(tokens) > 6:
             return None
         start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
-        return ent.doc.text[start:end], start, end, tokens[0].i
+        text = ent.doc.text
+        # Damaged text glues punctuation to names ('"?Trump', '-Lavrov', 'Sergei]').
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
+            end -= 1
+        name = text[start:end]
+        if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!'):
+            return None
+        return name, start, end, tokens[0].i
 
     def _person_for(self, name: str, pos: int, *, create: bool = True) -> int | None:
+        name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
+        if not name or not name[0].isalpha() or any(c in name for c in '"“”[](){}?!|/\\'):
+            return None
         parts = name_parts(name, self.rules)
         if not parts:
             return None
@@ -496,7 +515,10 @@ class _Analyser:
             if c.dep_ in _CONTENT_DEPS
             and c is not subj
             and (c.i > verb.i or c.dep_ in _CONTENT_BEFORE)
-            and (c.dep_ != "prep" or c.lower_ in _CONTENT_PREPS)
+            and (
+                c.dep_ != "prep"
+                or (c.lower_ in _CONTENT_PREPS and fold(verb.lemma_) not in _CLAUSE_VERBS)
+            )
         ]
         if fold(verb.lemma_) in self.rules.light:
             kids = [c for c in kids if c.dep_ == "dobj"]
@@ -507,7 +529,10 @@ class _Analyser:
             lo = min(c.left_edge.i if c.dep_ != "prep" else c.i + 1 for c in kids)
             hi = max(c.right_edge.i for c in kids)
             return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
-        if verb.dep_ in ("parataxis", "advcl", "ccomp", "conj") and verb.head.i < verb.i:
+        inverted = verb.dep_ in ("parataxis", "advcl") or (
+            verb.dep_ in ("ccomp", "conj") and not self.rules.predicate(fold(verb.head.lemma_))
+        )
+        if inverted and verb.head.i < verb.i:
             # "We must work together…, Kim stated": the sentence before the attribution.
             first = min(verb.left_edge.i, subj.left_edge.i)
             if first > sent.start:

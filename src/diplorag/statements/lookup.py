@@ -28,6 +28,7 @@ class Resolution:
     speakers: list[Speaker]  # best first
     how: How
     suggestions: list[str] = field(default_factory=list)
+    fit: dict[str, float] = field(default_factory=dict)  # role fit by speaker_id (role only)
 
 
 def _forms(s: Speaker) -> list[str]:
@@ -64,13 +65,18 @@ def resolve(query: str, speakers: Sequence[Speaker], *, limit: int = 5) -> Resol
     heads, _ = role_signature(words, rules)
     if heads:
         scored = []
+        fits: dict[str, float] = {}
         for s in speakers:
             fit = max((role_match(words, r, rules) for r in s.roles), default=0.0)
             if fit > 0:
+                fits[s.speaker_id] = fit
                 scored.append((fit + 0.25 * math.log1p(s.statements), s))
         if scored:
             scored.sort(key=lambda x: (-x[0], -x[1].statements, x[1].name))
-            return Resolution(query, [s for _, s in scored[:limit]], "role")
+            best = [s for _, s in scored[:limit]]
+            return Resolution(
+                query, best, "role", fit={s.speaker_id: fits[s.speaker_id] for s in best}
+            )
     return Resolution(query, [], "none", suggest(query, speakers, limit=limit))
 
 

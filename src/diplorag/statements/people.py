@@ -59,8 +59,22 @@ def _subsequence(short: Sequence[str], long: Sequence[str]) -> bool:
     return True
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """One letter inserted, deleted or changed ("niki" / "nikki")."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
 def same_name(a: Sequence[str], b: Sequence[str]) -> bool:
-    """Whether two full names (as parts, two or more each) name one person."""
+    """Whether two full names (as parts, two or more each) name one person.
+
+    Given names may differ by one letter when both are at least four letters long and start
+    alike (Niki / Nikki Haley): a spelling slip, not another person with that surname.
+    """
     if len(a) < 2 or len(b) < 2:
         return False
     first_a, first_b = a[0], b[0]
@@ -68,6 +82,11 @@ def same_name(a: Sequence[str], b: Sequence[str]) -> bool:
         first_a == first_b
         or (_initial(first_a) and first_b.startswith(first_a))
         or (_initial(first_b) and first_a.startswith(first_b))
+        or (
+            min(len(first_a), len(first_b)) >= 4
+            and first_a[0] == first_b[0]
+            and _one_edit(first_a, first_b)
+        )
     )
     if not same_first:
         return False
