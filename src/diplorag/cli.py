@@ -227,8 +227,8 @@ def ingest(
     ]
     out.print(
         f"[bold]{report.index}[/]: " + ", ".join(parts) + f" · {report.chunks_embedded} chunks "
-        f"embedded in {report.seconds:.1f}s · index holds {report.total_documents} documents, "
-        f"{report.total_chunks} chunks"
+        f"embedded, {report.documents_parsed} documents parsed in {report.seconds:.1f}s · index "
+        f"holds {report.total_documents} documents, {report.total_chunks} chunks"
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 
 def statements_version() -> int:
@@ -34,12 +34,13 @@ def analyse_documents(
     document boundaries; a document is analysed as soon as its last paragraph is parsed.
     """
     from diplorag.statements.extract import analyse
-    from diplorag.statements.parser import parse, pieces
+    from diplorag.statements.parser import parse, pieces, repair
 
     texts: dict[str, str] = {}
 
     def items() -> Iterator[tuple[str, int, str]]:
-        for doc_id, text, body_start in documents:
+        for doc_id, original, body_start in documents:
+            text = repair(original)  # same length: offsets into it are offsets into original
             texts[doc_id] = text
             yield from ((doc_id, off, piece) for off, piece in pieces(text, body_start))
             yield (doc_id, -1, "")  # end of document marker (parsed as an empty doc)

@@ -185,6 +185,9 @@ class _Analyser:
         self.quotes = quote_regions(text)
         self.out = DocumentAnalysis()
         self.last_subject: list[int] = []  # people who were subjects, most recent last
+        self.subject_sentence: dict[int, int] = {}  # person → last sentence they were subject in
+        self.sentence_no = 0
+        self.recent_starts: list[int] = [0]  # where the two sentences before the current began
 
     # people -------------------------------------------------------------------------------
 
@@ -351,6 +354,25 @@ class _Analyser:
 
     def _by_pronoun(self, gender: str, pos: int) -> int | None:
         people = self.out.people
+        recent = [
+            i
+            for i in reversed(self.last_subject)
+            if self.subject_sentence.get(i, -9) >= self.sentence_no - 1
+            and people[i].last_seen <= pos
+            and people[i].gender in (None, gender)
+        ]
+        if recent:  # the subject of this sentence or the one before
+            return recent[0]
+        latest = max(
+            (
+                (p.last_seen, i)
+                for i, p in enumerate(people)
+                if 0 <= p.last_seen <= pos and p.gender in (None, gender)
+            ),
+            default=None,
+        )
+        if latest is not None and latest[0] >= self.recent_starts[0]:
+            return latest[1]  # "…echoed by Rose Gottemoeller. '…,' she told…"
         for i in reversed(self.last_subject):
             if people[i].last_seen <= pos and people[i].gender in (None, gender):
                 return i
@@ -427,6 +449,14 @@ class _Analyser:
                 (offset + ent.end_char),
             )
         return None  # "officials", "the statement": no entity to credit
+
+    def _quote_just_before(self, pos: int) -> tuple[int, int] | None:
+        """The quotation that closes right before ``pos`` (only spaces and its mark between)."""
+        for a, b in reversed(self.quotes):
+            if b <= pos:
+                gap = self.text[b:pos]
+                return (a, b) if len(gap) <= 3 and not gap.strip(" \"”'’,") else None
+        return None
 
     def _misread_person(self, subj: Any, ent: Any) -> bool:
         """A surname that NER took for an organisation or nationality ("Ramishvili said")."""
@@ -546,6 +576,7 @@ class _Analyser:
         for tok in sent:
             predicate = None
             subj = None
+            sentence_from = s_start
             content: tuple[int, int] | None = None
             if tok.lower_ == "according" and tok.i + 1 < sent.end and doc_lower(tok, 1) == "to":
                 to = tok.doc[tok.i + 1]
@@ -588,7 +619,13 @@ class _Analyser:
                         if a < s_end and b > s_start
                     ]
                     if not inside:
-                        continue
+                        # '"… It won't affect relations." Liu Zhenmin said on Jan 11.': the
+                        # quote closed just before this sentence.
+                        before = self._quote_just_before(s_start)
+                        if before is None:
+                            continue
+                        inside = [(before[0] - offset, before[1] - offset)]
+                        sentence_from = before[0]
                     content = (inside[0][0], inside[-1][1])
             else:
                 continue
@@ -601,7 +638,13 @@ class _Analyser:
                 continue
             direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
             if direct:
-                spans = [(max(a, s_start), min(b, s_end)) for a, b in self.quotes]
+                # A quote that began in an earlier sentence ('"I am very concerned… It troubles
+                # me," she told…') is said whole: the statement reaches back to its start.
+                opened = [a for a, b in self.quotes if a < s_start < b and s_start - a < 800]
+                if opened:
+                    sentence_from = min(sentence_from, opened[0])
+                lo = min(sentence_from, s_start)
+                spans = [(max(a, lo), min(b, s_end)) for a, b in self.quotes]
                 spans = [(a, b) for a, b in spans if a < b and a < c_end and b > c_start]
                 if spans:
                     c_start, c_end = _trim(text, spans[0][0], spans[-1][1])
@@ -610,12 +653,13 @@ class _Analyser:
             )
             if speaker.person is not None:
                 self.last_subject.append(speaker.person)
+                self.subject_sentence[speaker.person] = self.sentence_no
                 self.out.people[speaker.person].last_seen = max(
                     self.out.people[speaker.person].last_seen, m_start
                 )
             found.append(
                 Found(
-                    s_start,
+                    min(sentence_from, s_start),
                     s_end,
                     c_start,
                     c_end,
@@ -633,6 +677,7 @@ class _Analyser:
                 idx = token_person[tok.i]
                 if not self.last_subject or self.last_subject[-1] != idx:
                     self.last_subject.append(idx)
+                self.subject_sentence[idx] = self.sentence_no
         return _cut_at_next_speaker(self.text, _outermost(found))
 
     def run(self, docs: Iterable[tuple[int, Any]]) -> DocumentAnalysis:
@@ -640,7 +685,9 @@ class _Analyser:
         for offset, doc in docs:
             token_person = self._register_entities(doc, offset)
             for sent in doc.sents:
+                self.sentence_no += 1
                 got = self._sentence(sent, offset, token_person)
+                self.recent_starts = [*self.recent_starts[-1:], offset + sent.start_char]
                 sentences.append((offset + sent.start_char, offset + sent.end_char, got))
         self._continue_quotes(sentences)
         for _, _, got in sentences:

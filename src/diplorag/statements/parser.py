@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import importlib.util
+import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -95,6 +97,37 @@ def load_pipeline() -> Language:
     nlp = spacy.load(folder, exclude=list(DISABLED))
     nlp.max_length = 2_000_000
     return nlp
+
+
+# Text damaged on its way into a corpus (lost spaces turned into "-" or "?", a closing quote
+# glued to the next word) misleads the parser. These repairs replace one character by one
+# character, so every offset into the repaired copy is an offset into the original.
+_REPAIRS = (
+    (re.compile(r'(?<=["”])[?\ufffd](?=\w)'), " "),  # '…,"?Westmacott warned' → '…," Westmacott'
+    (re.compile(r"(?<=[,.;:])-(?=[\w\"“])"), " "),  # 'spokeswoman,-told' → 'spokeswoman, told'
+    (re.compile(r"\ufffd"), " "),
+    (
+        re.compile(
+            r"(?<=\w)-(?=(?:the|a|an|to|of|in|on|and|that|said|told|says|added|at|for|by|with|"
+            r"from|is|was|were|has|have|had|he|she|it|they|who|which|as)\b)"
+        ),
+        " ",
+    ),
+    (
+        re.compile(
+            r"\b(the|to|of|in|on|and|that|said|told|says|added|at|for|by|with|from|is|was|"
+            r"as|he|she)-(?=\w)"
+        ),
+        r"\1 ",
+    ),
+)
+
+
+def repair(text: str) -> str:
+    """A copy of ``text`` of the same length that parses better (see ``_REPAIRS``)."""
+    for pattern, replacement in _REPAIRS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 # One paragraph is parsed as one spaCy doc; longer ones are cut at a sentence-ish boundary so the
