@@ -621,11 +621,11 @@ class _Analyser:
                     if not inside:
                         # '"… It won't affect relations." Liu Zhenmin said on Jan 11.': the
                         # quote closed just before this sentence.
-                        before = self._quote_just_before(s_start)
-                        if before is None:
+                        closed = self._quote_just_before(s_start)
+                        if closed is None:
                             continue
-                        inside = [(before[0] - offset, before[1] - offset)]
-                        sentence_from = before[0]
+                        inside = [(closed[0] - offset, closed[1] - offset)]
+                        sentence_from = closed[0]
                     content = (inside[0][0], inside[-1][1])
             else:
                 continue
