@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     max_file_mb: float = 20.0
 
     top_k: int = 5
-    ask_passages: int = 3  # passages the model reads; each is narrowed to its best ~80 words
+    ask_passages: int = Field(
+        5, description="Evidence sentences the model reads (context sentences come on top)."
+    )
     mode: RetrievalMode = "hybrid"
 
     llm: str = Field(DEFAULT_LLM, description="Known model name or path to a .gguf file.")
