@@ -371,6 +371,7 @@ class Session:
         """The answer pipeline wired to this index, embedder, model and statement source."""
         from diplorag.answer.evidence import EvidencePolicy
         from diplorag.answer.pipeline import Pipeline
+        from diplorag.answer.relevance import RelevancePolicy
         from diplorag.answer.similarity import Similarity
 
         if self._similarity is None:
@@ -386,6 +387,10 @@ class Session:
             filters=filters,
             max_tokens=self.settings.llm_max_tokens,
             evidence_policy=EvidencePolicy(max_sentences=k or self.settings.ask_passages),
+            relevance_policy=RelevancePolicy(
+                min_score=self.settings.answer_min_relevance,
+                min_quote_score=self.settings.answer_min_relevance,
+            ),
         )
 
     def ask(
