@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("questions", type=Path, nargs="+")
     parser.add_argument("--index-dir", type=Path, action="append", required=True)
     parser.add_argument("--index", action="append", required=True)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     rows: list[tuple[str, bool, str, Signals]] = []
     for qfile, index_dir, index in zip(args.questions, args.index_dir, args.index, strict=True):
         settings = load_settings(index_dir=index_dir, index=index)

@@ -67,21 +67,22 @@ def generator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaGenerat
 def test_fifty_constrained_generations_have_no_invalid_marker(generator: LlamaGenerator) -> None:
     pool = sentences()
     assert len(pool) >= 30
-    complete = 0
+    marked = 0
     for i in range(50):
-        evidence = [pool[(i * 7 + j * 3) % len(pool)] for j in range(2 + i % 4)]
+        evidence = [pool[(i * 7 + j * 3) % len(pool)] for j in range(2 + i % 3)]
         allowed = surface_numbers(h.text for h in evidence)
         prompt = build_prompt(QUESTIONS[i % len(QUESTIONS)], evidence)
         grammar = answer_grammar(len(evidence), allowed)
-        reply = "".join(generator.stream(prompt.messages, max_tokens=160, grammar=grammar))
+        reply = "".join(generator.stream(prompt.messages, max_tokens=56, grammar=grammar))
         assert generator.last_stats is not None
         if generator.last_stats.finish_reason == "stop":
-            complete += 1
             assert reply == NO_ANSWER or reply.endswith("].")
+        # A sentence may hold at most MAX_WORDS words, so a marker comes early.
+        marked += reply == NO_ANSWER or bool(MARKER.search(reply))
         for m in MARKER.finditer(reply):
             assert m.group(1).isdigit() and 1 <= int(m.group(1)) <= len(evidence), reply
         assert reply.count("[") == reply.count("]") or not reply.endswith("].")
         outside = MARKER.sub(" ", reply)
         for number in re.findall(r"\d+(?:[.,]\d+)*", outside):
             assert any(number in a for a in allowed), (number, allowed, reply)
-    assert complete >= 25  # most replies finish inside the budget
+    assert marked >= 40  # unconstrained, SmolLM2 writes no markers at all here

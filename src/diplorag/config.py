@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     mode: RetrievalMode = "hybrid"
     answer_min_relevance: float = Field(
-        0.65,
+        0.475,
         description="Relevance (0..1: dense similarity, content words, names) below which ask "
         "says the documents do not cover the question; calibrated for all-MiniLM-L6-v2 by "
         "benchmarks/relevance.py.",

@@ -212,7 +212,7 @@ class Pipeline:
         """Every candidate set a route may use, scored: what ``decide`` chooses from."""
         topic, topic_docs = self.topic_candidates(query)
         sig = Signals(query=query)
-        name = query.speaker_name
+        name = query.asked or query.speaker_name  # as the question writes it ("Seoul")
         if name is not None:
             topic = [c for c in topic if _mentions(topic_docs, c.hit.doc_id, name)]
         sig.topic = Route(topic, topic_docs, judge(topic, self.relevance_policy))

@@ -25,9 +25,9 @@ class RelevancePolicy:
     dense: float = 0.5
     lexical: float = 0.3
     entities: float = 0.2
-    min_score: float = 0.65
+    min_score: float = 0.475
     # When the model's answer does not hold up, its evidence is quoted instead only above this.
-    min_quote_score: float = 0.65
+    min_quote_score: float = 0.475
 
     def combine(self, c: Candidate) -> float:
         return self.dense * c.dense + self.lexical * c.lexical + self.entities * c.entities
