@@ -231,3 +231,12 @@ def test_verify_never_raises_and_quotes_slice_back(answer: str) -> None:
     for s in result.sentences:
         for c in s.citations:
             assert DOC[c.quote_start : c.quote_end] == c.quote
+
+
+def test_a_sentence_joining_two_sentences_of_one_article_cites_both() -> None:
+    [(status, reason, cited)] = check(
+        "Kim Young-suk expressed gratitude for the support of Singapore, requesting continued "
+        "interest in South Korean weapon systems and their export [2]."
+    )
+    assert status == V.CORRECTED, reason
+    assert cited == [2, 3]

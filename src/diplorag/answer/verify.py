@@ -308,11 +308,12 @@ class _Verifier:
         if who is not None:
             said = [p for s in cited for p in self._speaker_of(s)]
             mine = [p for p in said if self._same(who, *p)]
+            theirs = [p for p in said if not self._same(who, *p)]
+            if theirs:
+                others = ", ".join(dict.fromkeys(p[1] or "someone else" for p in theirs))
+                return _Check(False, f"the source attributes this to {others}, not {who}")
             if mine:
                 speaker = mine[0][1]
-            elif said:
-                others = ", ".join(dict.fromkeys(p[1] or "someone else" for p in said))
-                return _Check(False, f"the source attributes this to {others}, not {who}")
             elif explicit:
                 return _Check(False, f"the cited sentence is no statement by {who}")
         else:
@@ -338,6 +339,10 @@ class _Verifier:
                 overlap,
             )
         return _Check(False, f"the cited sentence holds {overlap:.0%} of its words", overlap)
+
+
+def _n(source: _Source) -> int:
+    return source.n
 
 
 def _citation(source: _Source, check: _Check) -> Citation:
@@ -484,6 +489,32 @@ def verify_answer(
             if result.ok and result.overlap >= policy.min_overlap:
                 moved = _citation(source, result)
                 break
+        if moved is None:
+            # A sentence that joins two sentences of one article ("… in Geneva on February 26
+            # [3]" where [1] has the date): both together, cited together.
+            for n in valid:
+                cited = verifier.sources[n - 1]
+                for other in verifier.sources:
+                    if abs(other.n - n) != 1 or other.hit.doc_id != cited.hit.doc_id:
+                        continue
+                    result = verifier.check(p.text, body, [cited, other], who, explicit)
+                    if result.ok:
+                        pair = [_citation(s, result) for s in sorted([cited, other], key=_n)]
+                        notes.append(f"citation added: [{other.n}] (with [{n}])")
+                        kept = pair
+                        break
+                if kept:
+                    break
+        if kept:
+            sentences.append(
+                AnswerSentence(
+                    text=p.text,
+                    status=VerificationStatus.CORRECTED,
+                    reason="; ".join(notes),
+                    citations=kept,
+                )
+            )
+            continue
         if moved is not None:
             what = "citation moved" if valid else "citation added"
             notes.append(f"{what}: [{moved.n}]" + (f" ({'; '.join(failures)})" if failures else ""))

@@ -3,7 +3,7 @@
 llama.cpp applies it while sampling (``LlamaGrammar``), so even a 135M model can only write
 
 * ``The documents do not say.``, or
-* one to three sentences, each ending ``… [n].`` (up to three markers, ``[1][3]``), where every
+* one to three sentences, each ending ``… [n].`` or ``… . [n]`` (up to three markers), where every
   ``n`` is the number of a given evidence sentence and every digit belongs to a number that
   the evidence contains ("55.7", "7,400", "2017"): a number that was not given cannot be
   written at all, and two given numbers cannot be glued into a new one.
@@ -48,15 +48,16 @@ def answer_grammar(n_sources: int, numbers: Iterable[str] = ()) -> str:
     nums = [n for n in dict.fromkeys(numbers) if _SURFACE.fullmatch(n)]
     sources = " | ".join(_literal(str(i)) for i in range(1, max(1, n_sources) + 1))
     # A letter run never holds a digit or the characters of markers and sentence ends; a full
-    # stop inside a word is allowed only before a letter ("U.S" in "U.S-led").
+    # stop inside a word is allowed only before a capital ("U.S" in "U.S-led").
     rules = [
         f'root ::= abstain | claim (" " claim){{0,{MAX_SENTENCES - 1}}}',
         f"abstain ::= {_literal(NO_ANSWER)}",
-        f'claim ::= word (" " word){{0,{MAX_WORDS - 1}}} " "? cite "."',
+        # "… text [2]." or "… text. [2]": both parse the same (``answer.markers``).
+        f'claim ::= word (" " word){{0,{MAX_WORDS - 1}}} (" "? cite "." | ". " cite)',
         'cite ::= "[" source "]" ("[" source "]"){0,2}',
         f"source ::= {sources}",
         "letters ::= lchar+",
-        'lchar ::= [^ \\t\\n\\r0-9.!?\\[\\]] | "." [A-Za-z]',
+        'lchar ::= [^ \\t\\n\\r0-9.!?\\[\\]] | "." [A-Z]',
     ]
     if nums:
         rules.append(
