@@ -6,10 +6,9 @@ Long work reports through a ``Progress`` the caller passes (the CLI draws it wit
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -35,6 +34,7 @@ from diplorag.types import (
     Chunk,
     ChunkerSettings,
     Document,
+    Filters,
     Hit,
     IndexStatus,
     IngestReport,
@@ -48,13 +48,17 @@ from diplorag.types import (
 )
 
 if TYPE_CHECKING:
+    from diplorag.answer import SpeakerCheck, StatementSource
+    from diplorag.answer.conversation import Conversation
+    from diplorag.answer.pipeline import Pipeline
+    from diplorag.answer.similarity import Similarity
     from diplorag.embed import Embedder
     from diplorag.evaluation import EvalReport
     from diplorag.generate import Generator
     from diplorag.generate.models import ModelInfo, ProgressEvent
-    from diplorag.generate.prompts import RemovedText
+    from diplorag.statements.question import QuestionSpeaker
 
-ABSTAIN_TEXT = "The indexed documents do not say."
+__all__ = ["Filters", "Progress", "Session", "ask", "evaluate", "ingest", "search", "status"]
 
 
 class Progress(Protocol):
@@ -76,24 +80,6 @@ class _Silent:
 
     def finish(self) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Metadata filters on documents. A document with no known date fails a date filter."""
-
-    since: dt.date | None = None
-    until: dt.date | None = None
-    source: str | None = None  # glob on the path (``*`` prefixed unless absolute) or source
-
-    def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.source)
-
-    def path_glob(self) -> str | None:
-        if not self.source:
-            return None
-        s = self.source
-        return s if s.startswith(("/", "*")) else "*" + s
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:
@@ -295,6 +281,8 @@ class Session:
         *,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
+        statements: StatementSource | None = None,
+        speakers: SpeakerCheck | None = None,
     ) -> None:
         self.settings = settings
         self.handle: IndexHandle = open_index(settings.index_path)
@@ -314,6 +302,9 @@ class Session:
         self._embedder = embedder
         self._generator = generator
         self._documents: dict[str, str] = {}
+        self._statements = statements
+        self._speakers = speakers
+        self._similarity: Similarity | None = None
 
     @property
     def generator(self) -> Generator:
@@ -397,7 +388,7 @@ class Session:
 
     # -- who said what -------------------------------------------------------------------
 
-    def _statements(self) -> StatementStore:
+    def _statement_store(self) -> StatementStore:
         store = self.handle.store.statements
         if not store.present or self.handle.manifest.statements_version is None:
             raise IndexMismatchError(
@@ -425,7 +416,7 @@ class Session:
         """People (and organisations) with statements, most statements first."""
         from diplorag.statements.lookup import filter_speakers
 
-        store = self._statements()
+        store = self._statement_store()
         filters = filters or Filters()
         found = store.speakers(
             since=filters.since, until=filters.until, path_glob=filters.path_glob()
@@ -452,7 +443,7 @@ class Session:
         """
         from diplorag.statements.lookup import resolve
 
-        store = self._statements()
+        store = self._statement_store()
         filters = filters or Filters()
         every = store.speakers()
         found = resolve(person, every)
@@ -502,8 +493,8 @@ class Session:
         BM25 rank, the statement sentence's own term overlap and its embedding similarity."""
         import numpy as np
 
-        from diplorag.lexical import terms
         from diplorag.retrieve import rrf
+        from diplorag.text.analyze import terms
 
         covering = self.handle.store.chunk_ids_covering(
             (s.doc_id, s.sentence_start, s.sentence_end) for s in statements
@@ -549,6 +540,42 @@ class Session:
         score = dict(fused)
         return [statements[i].model_copy(update={"score": score.get(i, 0.0)}) for i in order]
 
+    def statement_source(self) -> StatementSource:
+        """Who said what in this index: its statement index (``IndexStatements``)."""
+        if self._statements is None:
+            index = IndexStatements(self)
+            self._statements = index
+            self._speakers = self._speakers or index
+        return self._statements
+
+    def pipeline(
+        self, *, k: int | None = None, mode: Mode | None = None, filters: Filters | None = None
+    ) -> Pipeline:
+        """The answer pipeline wired to this index, embedder, model and statement source."""
+        from diplorag.answer.evidence import EvidencePolicy
+        from diplorag.answer.pipeline import Pipeline
+        from diplorag.answer.relevance import RelevancePolicy
+        from diplorag.answer.similarity import Similarity
+
+        if self._similarity is None:
+            self._similarity = Similarity(self.embedder)
+        statements = self.statement_source()
+        return Pipeline(
+            search=lambda text, n: self.search(text, k=n, mode=mode, filters=filters),
+            document_text=self.document_text,
+            generator=lambda: self.generator,
+            similarity=self._similarity,
+            statements=statements,
+            speakers=self._speakers,
+            filters=filters,
+            max_tokens=self.settings.llm_max_tokens,
+            evidence_policy=EvidencePolicy(max_sentences=k or self.settings.ask_passages),
+            relevance_policy=RelevancePolicy(
+                min_score=self.settings.answer_min_relevance,
+                min_quote_score=self.settings.answer_min_relevance,
+            ),
+        )
+
     def ask(
         self,
         question: str,
@@ -556,189 +583,38 @@ class Session:
         k: int | None = None,
         mode: Mode | None = None,
         filters: Filters | None = None,
-        history: Sequence[tuple[str, str]] = (),
+        conversation: Conversation | None = None,
         on_evidence: Callable[[list[Hit], str | None], None] | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer ``question`` from the index with verified citations, or abstain.
 
-        Retrieval, evidence selection (who said what, relevance), then the model streams an
-        answer over the numbered passages, then every sentence is checked against them.
+        The steps of ``diplorag.answer.pipeline``: the question is read once (follow-up,
+        speaker, topic), evidence sentences are retrieved and judged for relevance, the model
+        writes grammar-constrained cited sentences, and each is verified by meaning.
 
         Args:
             question: The user's question.
-            k: How many passages the model reads (default ``settings.ask_passages``).
+            k: How many evidence sentences the model reads (default ``settings.ask_passages``).
             mode: Retrieval mode (default ``settings.mode``).
             filters: Date and source filters.
-            history: Earlier ``(question, answer)`` turns of a chat; a follow-up such as
-                "and what about Singapore?" is retrieved together with the previous question.
-            on_evidence: Called once with the passages (or the closest ones and the reason
-                for abstaining) before the model is asked anything.
+            conversation: The chat so far; a follow-up ("and what about Singapore?") inherits
+                the previous question's topic and speaker, and the turn is added to it.
+            on_evidence: Called once with the evidence sentences (or the closest ones and the
+                reason for abstaining) before the model is asked anything.
             on_token: Called with each piece of the answer as the model streams it.
 
         Returns:
-            The ``Answer``; ``abstained`` when the documents do not answer the question.
+            The ``Answer``; ``outcome`` says whether it is the model's checked sentences,
+            quoted evidence, or an abstention.
 
         Raises:
             ModelNotFoundError, ModelChecksumError: the language model is missing or damaged.
             GenerationError: llama.cpp failed.
         """
-        from diplorag.cite import verify_answer
-        from diplorag.evidence import (
-            EvidencePolicy,
-            follow_up_query,
-            follow_up_speaker,
-            select_evidence,
+        return self.pipeline(k=k, mode=mode, filters=filters).ask(
+            question, conversation=conversation, on_evidence=on_evidence, on_token=on_token
         )
-        from diplorag.generate.prompts import build_prompt
-
-        began = time.perf_counter()
-        timings: dict[str, float] = {}
-        query = follow_up_query(question, history)
-        speaker = follow_up_speaker(question, history)
-        n_passages = k or self.settings.ask_passages
-        hits = self.search(query, k=max(10, 3 * n_passages), mode=mode, filters=filters)
-        if speaker is not None:
-            # Decide "the documents attribute nothing to X" over X's own passages too, not
-            # only over what the whole question retrieved.
-            seen = {h.chunk_id for h in hits}
-            more = self.search(speaker, k=10, mode="bm25", filters=filters)
-            hits += [h for h in more if h.chunk_id not in seen]
-        documents = {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}
-        follow_up = query != question
-        evidence = select_evidence(
-            question,
-            hits,
-            documents,
-            speaker=speaker,
-            context=history[-1][0] if follow_up else None,
-            policy=EvidencePolicy(max_passages=n_passages),
-        )
-        timings["retrieval_s"] = time.perf_counter() - began
-        if on_evidence:
-            on_evidence(
-                evidence.closest if evidence.abstain else evidence.passages, evidence.abstain_reason
-            )
-        timings["evidence_s"] = time.perf_counter() - began
-        if evidence.abstain:
-            return Answer(
-                question=question,
-                answer=ABSTAIN_TEXT,
-                abstained=True,
-                abstain_reason=evidence.abstain_reason,
-                evidence=evidence.closest,
-                timings=timings,
-            )
-
-        load_start = time.perf_counter()
-        loading = self._generator is None
-        generator = self.generator
-        if loading:
-            timings["model_load_s"] = time.perf_counter() - load_start
-        asked = f"{question} (follow-up to: {history[-1][0]})" if follow_up else question
-        prompt = build_prompt(asked, evidence.passages, history=history[-1:], speaker=speaker)
-        pieces: list[str] = []
-        interrupted = False
-        gen_start = time.perf_counter()
-        stream = generator.stream(prompt.messages, max_tokens=self.settings.llm_max_tokens)
-        try:
-            for piece in stream:
-                if not pieces:
-                    timings["first_token_s"] = time.perf_counter() - began
-                pieces.append(piece)
-                if on_token:
-                    on_token(piece)
-                cut = _stop_at("".join(pieces))
-                if cut is not None:
-                    pieces = ["".join(pieces)[:cut]]
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-        timings["generation_s"] = time.perf_counter() - gen_start
-        stats = generator.last_stats
-        if stats is not None:
-            timings["model_first_token_s"] = stats.first_token_seconds
-            timings["tokens_per_s"] = stats.tokens_per_second
-            timings["prompt_tokens"] = float(stats.prompt_tokens)
-            timings["completion_tokens"] = float(stats.completion_tokens)
-
-        raw = "".join(pieces)
-        verify_start = time.perf_counter()
-        checked, check_docs = _withhold(evidence.passages, documents, prompt.removed)
-        verified = verify_answer(raw, checked, question=question, documents=check_docs)
-        timings["verify_s"] = time.perf_counter() - verify_start
-        timings["total_s"] = time.perf_counter() - began
-        answer = Answer(
-            question=question,
-            answer=verified.answer,
-            abstained=False,
-            sentences=verified.sentences,
-            evidence=evidence.passages,
-            model=generator.name,
-            interrupted=interrupted,
-            removed_instructions=len(prompt.removed),
-            timings=timings,
-        )
-        if verified.model_abstained:
-            answer.abstained = True
-            answer.abstain_reason = "the model found no answer in the passages"
-            answer.answer = ABSTAIN_TEXT
-        elif not verified.supported:
-            answer.abstained = True
-            answer.abstain_reason = (
-                "nothing in the model's answer could be verified against the passages"
-                if raw.strip()
-                else "the model gave no answer"
-            )
-            answer.answer = ABSTAIN_TEXT
-        return answer
-
-
-def _stop_at(text: str) -> int | None:
-    """Where to cut a small model that has said all it will: an opening abstention, or a loop.
-
-    Small models often follow "The documents do not say." with filler, or repeat one
-    sentence until ``max_tokens``; neither adds anything a reader could check.
-    """
-    from diplorag.cite import is_abstention
-    from diplorag.sentences import split_sentences
-
-    spans = split_sentences(text)
-    if len(spans) < 2:
-        return None
-    complete = [text[a:b].strip() for a, b in spans[:-1]]  # the last one may be unfinished
-    if is_abstention(complete[0]):
-        return spans[0][1]
-    if len(complete) >= 2 and complete[-1] in complete[:-1]:
-        return spans[len(complete) - 2][1]
-    return None
-
-
-def _withhold(
-    passages: list[Hit], documents: dict[str, str], removed: Sequence[RemovedText]
-) -> tuple[list[Hit], dict[str, str]]:
-    """Blank the instruction-like text the prompt withheld, so no answer can cite it either.
-
-    Blanking with spaces keeps every offset, so quotes still slice the real document.
-    """
-    spans = [(r.n, r.start, r.end) for r in removed if r.field == "text"]
-    if not spans:
-        return passages, documents
-    passages = list(passages)
-    documents = dict(documents)
-    for n, start, end in spans:
-        hit = passages[n - 1]
-        text = hit.text[:start] + " " * (end - start) + hit.text[end:]
-        passages[n - 1] = hit.model_copy(update={"text": text})
-        doc = documents.get(hit.doc_id)
-        if doc is not None and doc[hit.start : hit.end] == hit.text:
-            a, b = hit.start + start, hit.start + end
-            documents[hit.doc_id] = doc[:a] + " " * (b - a) + doc[b:]
-    return passages, documents
 
 
 def search(
@@ -795,7 +671,7 @@ class IndexStatements:
 
     @property
     def _store(self) -> StatementStore:
-        return self._session._statements()
+        return self._session._statement_store()
 
     def speakers(self) -> list[Speaker]:
         if self._speakers is None:
@@ -812,9 +688,9 @@ class IndexStatements:
         from diplorag.statements.lookup import resolve
         from diplorag.statements.question import speaker_phrases, topic
 
-        every = self.speakers()
-        for phrase in speaker_phrases(question):
-            found = resolve(phrase.phrase, every)
+        people = [s for s in self.speakers() if s.kind == "PERSON"]
+        for phrase in _asked_phrases(speaker_phrases(question)):
+            found = resolve(phrase.phrase, people)
             if found.speakers:
                 return found.speakers[0], phrase.phrase, topic(question, phrase)
         return None
@@ -823,7 +699,7 @@ class IndexStatements:
         """The phrase a question uses for the person it asks about, known to the index or not."""
         from diplorag.statements.question import speaker_phrases
 
-        phrases = speaker_phrases(question)
+        phrases = _asked_phrases(speaker_phrases(question))
         return phrases[0].phrase if phrases else None
 
     def said(self, speaker_id: str, about: str, k: int, filters: Filters | None) -> list[Statement]:
@@ -864,6 +740,17 @@ class IndexStatements:
         return any(s.speaker_id == speaker_id for s in resolve(name, self.speakers()).speakers)
 
 
+def _asked_phrases(phrases: list[QuestionSpeaker]) -> list[QuestionSpeaker]:
+    """The phrases that may name the person a question asks about.
+
+    A question whose subject is a place or a body ("In which town did Japan stage…", "What did
+    Saudi Arabia say about Khashoggi") asks about no person, whoever else it names.
+    """
+    if phrases and phrases[0].rank == 5:
+        return []
+    return [p for p in phrases if p.rank < 5]
+
+
 def speakers(
     settings: Settings, query: str | None = None, *, filters: Filters | None = None
 ) -> SpeakersResult:
@@ -902,11 +789,17 @@ def evaluate(
     mode: Mode | None = None,
     filters: Filters | None = None,
     progress: Progress | None = None,
+    answers_out: Path | None = None,
 ) -> EvalReport:
     """Score retrieval (and answers) on a question file in the ``dev_seed_qa.jsonl`` format.
 
     Retrieval metrics use the top 5 passages of ``search``; answers come from ``Session.ask``
-    with the settings' model, so time-to-first-token and tokens/s are real.
+    with the settings' model, so time-to-first-token and tokens/s are real. Outcomes are
+    also reported per ``kind`` of question (``said``, ``fact``, ``misattribution``, …).
+
+    Args:
+        answers_out: Also write every answer to this JSON Lines file, one ``Answer`` per
+            line with the question's ``id`` and ``kind``, for reading.
 
     Raises:
         ConfigError: the question file is missing or malformed.
@@ -922,8 +815,17 @@ def evaluate(
             hits = session.search(question, k=max(5, k or 5), mode=mode, filters=filters)
             return hits, time.perf_counter() - began
 
+        kinds = {r.question: (r.id, r.kind_name) for r in rows}
+        sink = answers_out.open("w", encoding="utf-8") if answers_out is not None else None
+
         def answer(question: str) -> Answer:
-            return session.ask(question, k=k, mode=mode, filters=filters)
+            result = session.ask(question, k=k, mode=mode, filters=filters)
+            if sink is not None:
+                qid, kind = kinds[question]
+                line = {"id": qid, "kind": kind, **result.model_dump(mode="json")}
+                sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+                sink.flush()
+            return result
 
         progress.start("Evaluating", len(rows))
         report = run_eval(
@@ -934,6 +836,8 @@ def evaluate(
             progress=lambda _done: progress.advance(),
         )
         progress.finish()
+        if sink is not None:
+            sink.close()
     return report
 
 

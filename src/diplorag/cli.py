@@ -243,7 +243,7 @@ def _rel(path: str) -> str:
 
 
 def _highlight(text: str, query: str) -> Text:
-    from diplorag.lexical import term_spans, terms
+    from diplorag.text.analyze import term_spans, terms
 
     wanted = set(terms(query))
     rich_text = Text(text)
@@ -251,32 +251,6 @@ def _highlight(text: str, query: str) -> Text:
         if term in wanted:
             rich_text.stylize("bold yellow", start, end)
     return rich_text
-
-
-def _snippet(text: str, query: str, max_words: int = 70) -> tuple[int, int]:
-    """The span of the passage's best-matching sentences (most query terms), about max_words."""
-    from diplorag.lexical import terms
-    from diplorag.sentences import count_words, split_sentences
-
-    spans = split_sentences(text)
-    if not spans:
-        return 0, len(text)
-    wanted = set(terms(query))
-    scores = [len(wanted & set(terms(text[a:b]))) for a, b in spans]
-    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
-    lo = hi = best
-    words = count_words(text[slice(*spans[best])])
-    while True:  # grow towards the better-scoring neighbour while it fits
-        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
-        if not options:
-            break
-        nxt = max(options, key=lambda i: (scores[i], i == hi + 1))
-        extra = count_words(text[slice(*spans[nxt])])
-        if words + extra > max_words:
-            break
-        words += extra
-        lo, hi = min(lo, nxt), max(hi, nxt)
-    return spans[lo][0], spans[hi][1]
 
 
 def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
@@ -287,7 +261,9 @@ def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
     )
     if hit.speakers:
         out.print(Text("    said by: " + ", ".join(hit.speakers), style="magenta"))
-    start, end = (0, len(hit.text)) if full else _snippet(hit.text, query)
+    from diplorag.text.windows import best_window
+
+    start, end = (0, len(hit.text)) if full else best_window(hit.text, query)
     body = _highlight(" ".join(hit.text[start:end].split()), query)
     prefix = "" if start == 0 else "… "
     suffix = "" if end >= len(hit.text.rstrip()) else " …"
@@ -546,78 +522,31 @@ def _where(path: str, start: int, end: int) -> str:
 
 def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
     if reason:
-        out.print(f"[bold yellow]The indexed documents do not say.[/] [dim]({reason})[/]")
         if passages:
-            out.print("[dim]Closest passages:[/]")
+            out.print(f"[dim]Closest sentences ({reason}):[/]")
     else:
         out.print("[dim]Evidence:[/]")
+    previous = None
     for hit in passages:
-        date = hit.published.isoformat() if hit.published else "date unknown"
-        out.print(
-            f"  [bold cyan][{hit.rank}][/] {hit.title} [dim]({date}) "
-            f"{_where(hit.path, hit.start, hit.end)}[/]"
-        )
-        # Evidence is what the model reads (already narrowed to ~80 words): show it whole.
-        start, end = _snippet(hit.text, query, max_words=45) if reason else (0, len(hit.text))
-        body = _highlight(" ".join(hit.text[start:end].split()), query)
+        if hit.doc_id != previous:
+            date = hit.published.isoformat() if hit.published else "date unknown"
+            out.print(f"  {hit.title} [dim]({date}) {_rel(hit.path)}[/]")
+            previous = hit.doc_id
+        body = _highlight(" ".join(hit.text.split()), query)
         body.stylize("dim")
-        out.print(Text("      ").append(body))
-    if not reason:
+        out.print(Text(f"    [{hit.rank}] ", style="bold cyan").append(body))
+    if passages:
         out.print()
 
 
 _STATUS_STYLE = {"verified": "green", "corrected": "cyan", "unverified": "yellow", "dropped": "red"}
 
 
-def _show_notes(sentences: list[Any], *, dim: bool = False, most: int = 5) -> None:
-    """One line per distinct checked sentence that has something to say (at most ``most``)."""
-    seen: set[str] = set()
-    shown = 0
-    for sentence in sentences:
-        if not sentence.reason or sentence.text in seen:
-            continue
-        seen.add(sentence.text)
-        if shown == most:
-            out.print("  [dim]…[/]")
-            return
-        shown += 1
-        style = "dim" if dim else _STATUS_STYLE.get(sentence.status, "white")
-        out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
-
-
-def _plain(text: str) -> str:
-    """Text without citation markers or spacing differences, to tell real edits apart."""
-    import re
-
-    return " ".join(re.sub(r"\s*\[[\d,\s\-–]+\]", "", text).split())
-
-
-def _show_checked(answer: Any, raw: str) -> None:
-    """After the stream: the verification verdicts, the checked answer, and the sources."""
-    if answer.interrupted:
-        out.print("[yellow](stopped)[/]")
-    if answer.abstained and answer.model is None:
-        return  # decided before any model ran: the reason and closest passages are shown
-    if answer.abstained:
-        out.print(
-            f"[bold yellow]{answer.answer}[/] [dim]({answer.abstain_reason})[/]", highlight=False
-        )
-        _show_notes(answer.sentences, dim=True)
-        if answer.evidence:
-            out.print("[dim]Closest passages are listed above.[/]")
-        if answer.model:
-            _footer(answer)
-        return
-    changed = _plain(answer.answer) != _plain(raw)
-    notes = [s for s in answer.sentences if s.status in ("corrected", "unverified", "dropped")]
-    if changed:
-        out.print("[bold]Checked answer:[/]")
-        out.print(Text(answer.answer))
-    for sentence in notes:
-        style = _STATUS_STYLE.get(sentence.status, "white")
-        out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
+def _show_sources(answer: Any) -> None:
     cited: dict[int, list[Any]] = {}
     for sentence in answer.sentences:
+        if sentence.status == "dropped":
+            continue
         for c in sentence.citations:
             quotes = cited.setdefault(c.n, [])
             if all(q.quote_start != c.quote_start for q in quotes):
@@ -632,7 +561,33 @@ def _show_checked(answer: Any, raw: str) -> None:
             speaker = f" — {c.speaker}" if c.speaker else ""
             out.print(f"      [dim]{_where(c.path, c.quote_start, c.quote_end)}{speaker}[/]")
             out.print(Text("      “" + " ".join(c.quote.split()) + "”", style="italic"))
-    _footer(answer)
+
+
+def _show_checked(answer: Any, raw: str) -> None:
+    """After the stream: the checked answer (once), what its checks changed, the sources."""
+    from diplorag.answer.markers import strip_markers
+
+    if answer.interrupted:
+        out.print("[yellow](stopped)[/]")
+    if answer.outcome == "abstained":
+        out.print(Text(answer.answer, style="bold yellow"), end=" ")
+        out.print(f"[dim]({answer.abstain_reason})[/]" if answer.abstain_reason else "")
+    elif answer.outcome == "quoted":
+        out.print(f"[dim]The model's answer did not hold up ({answer.abstain_reason}).[/]")
+        out.print(Text(answer.answer))
+    else:
+        if strip_markers(answer.answer)[0] != strip_markers(raw)[0]:
+            out.print("[bold]Checked answer:[/]")
+            out.print(Text(answer.answer))
+        for sentence in answer.sentences:
+            if sentence.status in ("corrected", "unverified", "dropped"):
+                style = _STATUS_STYLE.get(sentence.status, "white")
+                out.print(
+                    f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]"
+                )
+    _show_sources(answer)
+    if answer.model:
+        _footer(answer)
 
 
 def _footer(answer: Any) -> None:
@@ -655,7 +610,7 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
     started = False
 
     def on_evidence(passages: list[Any], reason: str | None) -> None:
-        if stream:
+        if stream and passages:
             _show_evidence(passages, reason, question)
 
     def on_token(piece: str) -> None:
@@ -715,11 +670,13 @@ def ask(
 ) -> None:
     """Answer QUESTION from the indexed documents, every claim cited and checked.
 
-    Shows the evidence first, streams the model's answer, then checks each sentence against
-    the passages it cites: unsupported citations are removed or moved, unsupported
-    sentences are marked [unverified], and each source is quoted with its exact character
-    span. When the documents do not answer the question, it says so and shows the closest
-    passages. -k sets how many passages the model reads (default 3).
+    Shows the numbered evidence sentences first, streams the model's answer, then checks each
+    sentence by meaning against the sentences it cites (numbers, names, negation, who said
+    it, support): unsupported citations are removed or moved, unsupported sentences are
+    marked [unverified], and each source is quoted with its exact character span. When
+    nothing holds up, the best evidence sentences are the answer ("The documents say:").
+    When the documents do not answer the question, it says so and shows the closest
+    sentences. -k sets how many evidence sentences the model reads (default 5).
 
     \b
     Examples:
@@ -745,7 +702,7 @@ def ask(
 
 CHAT_HELP = """\
   /sources   show the passages and quotes behind the last answer
-  /k N       how many passages the model reads (now {k})
+  /k N       how many evidence sentences the model reads (now {k})
   /reset     forget the conversation (follow-ups start afresh)
   /help      this list
   /quit      leave (also Ctrl-D). Ctrl-C stops an answer without leaving."""
@@ -774,7 +731,9 @@ def _enable_line_editing() -> None:
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("-k", "k", type=click.IntRange(1, 20), help="Passages the model reads (default 3).")
+@click.option(
+    "-k", "k", type=click.IntRange(1, 20), help="Evidence sentences the model reads (default 5)."
+)
 @click.option(
     "--mode", type=click.Choice(["dense", "bm25", "hybrid"]), help="Retrieval (default: hybrid)."
 )
@@ -800,10 +759,11 @@ def chat(
       /sources  /k N  /reset  /help  /quit      (Ctrl-C stops an answer, Ctrl-D leaves)
     """
     from diplorag import api
+    from diplorag.answer.conversation import Conversation
 
     settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
     passages = k or settings.ask_passages
-    history: list[tuple[str, str]] = []
+    conversation = Conversation()
     last: Any = None
     _enable_line_editing()
     with api.Session(settings) as session:
@@ -831,13 +791,13 @@ def chat(
                 if command == "/help":
                     out.print(CHAT_HELP.format(k=passages))
                 elif command == "/reset":
-                    history.clear()
+                    conversation.reset()
                     last = None
                     out.print("[dim]conversation forgotten[/]")
                 elif command == "/k":
                     if arg.strip().isdigit() and 1 <= int(arg) <= 20:
                         passages = int(arg)
-                        out.print(f"[dim]the model now reads {passages} passages[/]")
+                        out.print(f"[dim]the model now reads {passages} sentences[/]")
                     else:
                         out.print("[red]usage: /k N with N from 1 to 20[/]")
                 elif command == "/sources":
@@ -851,7 +811,12 @@ def chat(
                 continue
             try:
                 last = _ask(
-                    session, line, stream=True, k=passages, mode=_mode(mode), history=history
+                    session,
+                    line,
+                    stream=True,
+                    k=passages,
+                    mode=_mode(mode),
+                    conversation=conversation,
                 )
             except KeyboardInterrupt:
                 out.print("\n[yellow](stopped)[/]")
@@ -861,8 +826,6 @@ def chat(
                     raise
                 err.print(f"[bold red]error:[/] {exc}")
                 continue
-            history.append((line, last.answer))
-            del history[:-3]
 
 
 # -- eval ---------------------------------------------------------------------------------------
@@ -882,6 +845,11 @@ def _secs(value: float | None) -> str:
 @search_options
 @llm_option
 @index_options
+@click.option(
+    "--answers-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write every answer to this JSON Lines file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context
 def eval_command(
@@ -896,19 +864,23 @@ def eval_command(
     llm: str | None,
     index: str | None,
     index_dir: Path | None,
+    answers_out: Path | None,
     as_json: bool,
 ) -> None:
     """Measure retrieval and answer quality on QUESTIONS (JSON lines).
 
-    Each line: {"id", "question", "answerable", "gold_doc", "support": [...], "facts": [[...]]}
-    (the format of shared/eval/dev_seed_qa.jsonl). Reports support hit@1/3/5 and MRR; with
-    generation also fact recall, citation precision, abstention accuracy, wrong abstentions,
-    time to first token and tokens/s; then the targets and whether each was met.
+    Each line: {"id", "question", "answerable", "gold_doc", "support": [...], "facts": [[...]],
+    "kind"} (the format of shared/eval/dev_seed_qa.jsonl and dev_news_qa.jsonl; gold_doc is a
+    file name or stem, or a list of them). Reports support hit@1/3/5 and MRR; with generation
+    also, per kind of question, how many were answered, quoted, abstained and fully right
+    (every fact, cited to a gold document), fact recall, citation precision, abstention
+    accuracy, wrong abstentions, time to first token and tokens/s; then the targets.
 
     \b
     Examples:
       diplorag eval ../shared/eval/dev_seed_qa.jsonl --no-generate
       diplorag eval ../shared/eval/dev_seed_qa.jsonl --model smollm2-135m --json
+      diplorag eval ../shared/eval/dev_news_qa.jsonl --index news --answers-out answers.jsonl
     """
     from diplorag import api
 
@@ -921,22 +893,25 @@ def eval_command(
         mode=_mode(mode),
         filters=_filters(since, until, source),
         progress=_RichProgress(err.is_terminal and not as_json),
+        answers_out=answers_out,
     )
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return
     table = Table(title=f"{questions.name} · index {settings.index}")
-    for col in ("id", "rank", "abstained", "facts", "citations", "first token", "answer / error"):
+    for col in ("id", "kind", "rank", "outcome", "facts", "citations", "first token", "answer"):
         table.add_column(col, overflow="fold")
     for row in report.rows:
-        expected = "" if row.answerable else " (unanswerable)"
-        abstained = "–" if row.abstained is None else ("yes" if row.abstained else "no")
+        outcome = row.outcome or "–"
         if row.correct_abstention is False:
-            abstained = f"[red]{abstained}[/]"
+            outcome = f"[red]{outcome}[/]"
+        elif row.fully_right:
+            outcome = f"[green]{outcome}[/]"
         table.add_row(
-            row.id + expected,
+            row.id,
+            row.kind,
             str(row.retrieval_rank or "–"),
-            abstained,
+            outcome,
             _pct(row.fact_recall),
             f"{row.correct_citations}/{row.citations}" if row.citations else "–",
             _secs(row.timings.get("first_token_s")),
@@ -958,6 +933,16 @@ def eval_command(
             f"{_pct(s.wrong_abstentions)} · first token p50 {_secs(s.first_token_p50_s)} · "
             f"{s.tokens_per_s_mean or 0:.1f} tok/s"
         )
+    if s.generated and s.by_kind:
+        kinds = Table(title="by kind of question")
+        for col in ("kind", "questions", "answered", "quoted", "abstained", "fully right"):
+            kinds.add_column(col, justify="left" if col == "kind" else "right")
+        for name, ks in s.by_kind.items():
+            right = str(ks.fully_right) if ks.answerable else "–"
+            kinds.add_row(
+                name, str(ks.questions), str(ks.answered), str(ks.quoted), str(ks.abstained), right
+            )
+        out.print(kinds)
     for t in s.targets:
         mark = "–" if t.passed is None else ("[green]met[/]" if t.passed else "[red]missed[/]")
         out.print(f"  target {t.name}: {_pct(t.value)} {mark}")

@@ -62,8 +62,16 @@ class Settings(BaseSettings):
     said_rerank_depth: int = Field(
         60, description="Statements re-ranked by embedding similarity in `said --about`."
     )
-    ask_passages: int = 3  # passages the model reads; each is narrowed to its best ~80 words
+    ask_passages: int = Field(
+        5, description="Evidence sentences the model reads (context sentences come on top)."
+    )
     mode: RetrievalMode = "hybrid"
+    answer_min_relevance: float = Field(
+        0.475,
+        description="Relevance (0..1: dense similarity, content words, names) below which ask "
+        "says the documents do not cover the question; calibrated for all-MiniLM-L6-v2 by "
+        "benchmarks/relevance.py.",
+    )
 
     llm: str = Field(DEFAULT_LLM, description="Known model name or path to a .gguf file.")
     llm_context: int = 2048  # lean prompts (~600 tokens) + answer + one turn of chat history

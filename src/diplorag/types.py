@@ -8,6 +8,7 @@ one ``schema_version``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -130,6 +131,24 @@ class IndexStatus(_Model):
     size_bytes: int
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters on documents. A document with no known date fails a date filter."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    source: str | None = None  # glob on the path (``*`` prefixed unless absolute) or source
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.source)
+
+    def path_glob(self) -> str | None:
+        if not self.source:
+            return None
+        s = self.source
+        return s if s.startswith(("/", "*")) else "*" + s
+
+
 class VerificationStatus(StrEnum):
     VERIFIED = "verified"  # the cited passage supports the sentence
     CORRECTED = "corrected"  # citations fixed (bad ones removed, a supporting one added)
@@ -160,12 +179,25 @@ class AnswerSentence(_Model):
     citations: list[Citation] = Field(default_factory=list)
 
 
+Outcome = Literal["answered", "quoted", "abstained"]
+
+
 class Answer(_Model):
+    """What ``ask`` returns; ``answer`` is the text the user reads as the answer.
+
+    ``outcome`` is ``answered`` (the model's checked sentences), ``quoted`` (no sentence of the
+    model survived its check, so the best evidence sentences are the answer, under "The
+    documents say:") or ``abstained`` (the documents do not answer; ``answer`` says why and, for
+    a statement someone else made, quotes it).
+    """
+
     schema_version: int = SCHEMA_VERSION
     question: str
     answer: str
     abstained: bool
     abstain_reason: str | None = None
+    outcome: Outcome = "answered"
+    speaker: str | None = None  # the person the question asks about, as the parser resolved it
     sentences: list[AnswerSentence] = Field(default_factory=list)
     evidence: list[Hit] = Field(default_factory=list)
     model: str | None = None

@@ -34,6 +34,9 @@ class QuestionSpeaker:
     phrase: str  # as the question writes it
     start: int
     end: int
+    # 0 subject of the main verb, 1 owner of a view or reaction, 2 "X on …:", 3 another
+    # person named, 4 a role phrase elsewhere, 5 a place or body as subject ("What did Japan…")
+    rank: int = 0
 
 
 def _doc(question: str) -> Any:
@@ -60,7 +63,7 @@ def speaker_phrases(question: str, doc: Any | None = None) -> list[QuestionSpeak
         if not tokens:
             return
         a, b = _span_of(tokens)
-        found.append((priority, QuestionSpeaker(question[a:b], a, b)))
+        found.append((priority, QuestionSpeaker(question[a:b], a, b, priority)))
 
     def phrase(head: Any) -> list[Any]:
         """The name or role phrase headed by ``head`` (its possessor, compounds, "in Oslo")."""
