@@ -1,0 +1,1 @@
+"""Text helpers shared by components: untrusted-text detection and safe display."""
