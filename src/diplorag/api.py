@@ -7,6 +7,7 @@ Long work reports through a ``Progress`` the caller passes (the CLI draws it wit
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from diplorag.chunking import chunk_document
 from diplorag.config import Settings
-from diplorag.errors import IndexMismatchError
+from diplorag.errors import ConfigError, IndexMismatchError, RemovalRefusedError
 from diplorag.index.layout import (
     IndexHandle,
     IndexLock,
@@ -24,9 +25,11 @@ from diplorag.index.layout import (
     list_indexes,
     open_index,
     read_manifest,
+    recover,
+    writing,
 )
 from diplorag.index.store import ChunkStore
-from diplorag.ingest import discover, load_document
+from diplorag.ingest import REASON_OUTSIDE, discover, load_document
 from diplorag.retrieve import Mode, retrieve
 from diplorag.types import (
     Answer,
@@ -101,9 +104,51 @@ def chunker_settings(settings: Settings) -> ChunkerSettings:
 # -- ingest -------------------------------------------------------------------------------------
 
 
-def _under(path: str, roots: Sequence[Path]) -> bool:
+# An ingest that would remove more than this share of a folder's documents needs ``prune``.
+MAX_REMOVED_SHARE = 0.5
+
+
+def _under(path: str, root: Path) -> bool:
     p = Path(path)
-    return any(p == r or r in p.parents for r in roots)
+    return p == root or root in p.parents
+
+
+def _check_roots(paths: Sequence[Path]) -> list[Path]:
+    """The ingest roots as absolute paths (links not resolved), each one existing and readable.
+
+    Raises:
+        ConfigError: a root does not exist or cannot be read; nothing is changed.
+    """
+    roots = []
+    for given in paths:
+        root = Path(os.path.abspath(Path(given).expanduser()))
+        if not root.exists():
+            raise ConfigError(
+                f"{given} does not exist; nothing was indexed or removed",
+                hint="check the path (files indexed from it stay in the index)",
+            )
+        if root.is_dir() and not os.access(root, os.R_OK | os.X_OK):
+            raise ConfigError(
+                f"cannot read the folder {given}: permission denied; nothing was changed",
+                hint="fix its permissions, or ingest another folder",
+            )
+        roots.append(root)
+    return roots
+
+
+def _check_removals(
+    known: dict[str, tuple[str, str]], removed: Sequence[str], roots: Sequence[Path]
+) -> None:
+    """Refuse to remove more than ``MAX_REMOVED_SHARE`` of what a folder has indexed."""
+    for root in roots:
+        indexed = sum(1 for path in known if _under(path, root))
+        gone = sum(1 for path in removed if _under(path, root))
+        if gone and gone > MAX_REMOVED_SHARE * indexed:
+            raise RemovalRefusedError(
+                f"this ingest would remove {gone} of the {indexed} documents indexed from "
+                f"{root}; nothing was changed",
+                hint="if the files are really gone, run it again with --prune",
+            )
 
 
 def ingest(
@@ -111,6 +156,7 @@ def ingest(
     settings: Settings,
     *,
     rebuild: bool = False,
+    prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the index up to date with the files under ``paths``.
@@ -119,23 +165,49 @@ def ingest(
     left alone, and files that were indexed from under one of ``paths`` but are gone removed.
     Files elsewhere in the index are untouched. Unreadable or unsupported files are skipped and
     reported; a file that is skipped now but was indexed before keeps its previous version.
+    Symbolic links out of a folder are never followed (they are skipped, and removed from the
+    index if an older version indexed them). Paths are stored as given, made absolute.
+
+    Args:
+        paths: Files and folders to index.
+        settings: Index, embedding model, chunker and limits.
+        rebuild: Start the index afresh.
+        prune: Allow removing more than half of what a folder had indexed.
+        progress: Where to report reading and embedding.
 
     Raises:
+        ConfigError: a path does not exist or cannot be read (nothing is changed).
+        RemovalRefusedError: more than half of a folder's documents would go, without ``prune``.
         IndexBusyError: another ingest is writing this index.
         IndexMismatchError: the index was built with another embedding model or chunker.
+        IndexCorruptError: the index is damaged (``rebuild`` recovers).
+        StorageError, DiskFullError: the index cannot be written; it is left as it was.
     """
+    with writing(settings.index_path):
+        return _ingest(paths, settings, rebuild=rebuild, prune=prune, progress=progress)
+
+
+def _ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    rebuild: bool,
+    prune: bool,
+    progress: Progress | None,
+) -> IngestReport:
     from diplorag.embed import canonical_name, expected_dim, load_embedder
 
     progress = progress or _Silent()
     began = time.perf_counter()
     root = settings.index_path
-    roots = [Path(p).expanduser().resolve() for p in paths]
+    roots = _check_roots(paths)
     model = canonical_name(settings.embedding_model)
     chunker = chunker_settings(settings)
     report = IngestReport(index=settings.index)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
 
     with IndexLock(root, wait_seconds=settings.lock_wait_seconds):
+        recover(root)
         base = None if rebuild else current_generation(root)
         known: dict[str, tuple[str, str]] = {}
         if base is not None:
@@ -153,8 +225,8 @@ def ingest(
             progress.advance()
             if why_not is not None:
                 report.skipped.append(SkippedFile(path=str(path), reason=why_not))
-                if path.exists():
-                    present.add(str(path.resolve()))
+                if why_not != REASON_OUTSIDE and path.exists():
+                    present.add(str(path))  # skipped for now: its indexed version stays
                 continue
             loaded = load_document(path, max_bytes=max_bytes)
             if isinstance(loaded, SkippedFile):
@@ -174,9 +246,11 @@ def ingest(
                 report.unchanged.append(loaded.path)
         progress.finish()
         for known_path, (doc_id, _) in sorted(known.items()):
-            if known_path not in present and _under(known_path, roots):
+            if known_path not in present and any(_under(known_path, r) for r in roots):
                 report.removed.append(known_path)
                 stale.append(doc_id)
+        if not prune and not rebuild:
+            _check_removals(known, report.removed, roots)
 
         base_manifest = read_manifest(base) if base is not None else None
         if base_manifest is not None and not fresh and not stale:

@@ -25,9 +25,10 @@ class Document(_Model):
 
     ``text`` is what chunk offsets point into. For ``.txt`` and ``.md`` it is the file's decoded
     content, unchanged (line endings included), so
-    ``open(path, encoding="utf-8-sig", newline="").read()[start:end]`` gives a chunk
+    ``open(path, encoding=doc.encoding, newline="").read()[start:end]`` gives a chunk
     back. For ``.html`` it is the extracted main text, stored in the index.
-    ``body_start`` skips front matter: chunking begins there.
+    ``body_start`` skips front matter: chunking begins there. ``encoding`` is the Python codec
+    the file was read with (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` …).
     """
 
     doc_id: str
@@ -39,6 +40,7 @@ class Document(_Model):
     kind: Literal["txt", "md", "html"]
     text: str
     body_start: int = 0
+    encoding: str = "utf-8"
 
 
 class Chunk(_Model):
@@ -54,7 +56,14 @@ class Chunk(_Model):
 
 
 class Hit(_Model):
-    """One retrieved passage."""
+    """One retrieved passage.
+
+    ``start``/``end`` are offsets into the document text: for ``.txt`` and ``.md`` files
+    ``open(path, encoding=hit.encoding, newline="").read()[start:end] == text``. ``withheld``
+    lists the ``(start, end)`` offsets *into text* of instruction-like sentences planted in the
+    document: they are never put in a prompt, never cited, and shown only as withheld (in
+    ``ask`` evidence the characters themselves are blanked with spaces, offsets unchanged).
+    """
 
     rank: int
     score: float
@@ -67,6 +76,8 @@ class Hit(_Model):
     start: int
     end: int
     text: str
+    encoding: str = "utf-8"
+    withheld: list[tuple[int, int]] = Field(default_factory=list)
 
 
 class SearchResult(_Model):
@@ -118,6 +129,9 @@ class Manifest(_Model):
     generation: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    # Size in bytes of every file of the generation (not the manifest), by relative path;
+    # empty in generations written before sizes were recorded (then nothing is checked).
+    files: dict[str, int] = Field(default_factory=dict)
 
 
 class IndexStatus(_Model):
