@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from diplorag.generate.prompts import RemovedText
 
 ABSTAIN_TEXT = "The indexed documents do not say."
+WITHHELD_TITLE = "[instruction-like title withheld]"
+# Planted instructions are looked for over a whole document up to this size, else around a hit.
+_WHOLE_DOCUMENT_CHARS = 200_000
+_CONTEXT_CHARS = 4_000
 
 
 class Progress(Protocol):
@@ -355,6 +359,7 @@ class Session:
         self._embedder = embedder
         self._generator = generator
         self._documents: dict[str, str] = {}
+        self._withheld: dict[str, list[tuple[int, int]]] = {}
 
     @property
     def generator(self) -> Generator:
@@ -381,6 +386,66 @@ class Session:
                 return None
             self._documents[doc_id] = record.text
         return self._documents[doc_id]
+
+    def _withheld_in(self, hit: Hit) -> list[tuple[int, int]]:
+        """Instruction-like spans of the hit's document that overlap it, in document offsets."""
+        from diplorag.sentences import split_sentences
+        from diplorag.text.untrusted import withheld_spans
+
+        doc = self.document_text(hit.doc_id)
+        if doc is None:
+            return []
+        if len(doc) <= _WHOLE_DOCUMENT_CHARS:
+            if hit.doc_id not in self._withheld:
+                self._withheld[hit.doc_id] = withheld_spans(doc)
+            spans = self._withheld[hit.doc_id]
+        else:  # a huge file: the neighbourhood is context enough
+            lo = max(0, hit.start - _CONTEXT_CHARS)
+            hi = min(len(doc), hit.end + _CONTEXT_CHARS)
+            spans = withheld_spans(doc, split_sentences(doc, lo, hi))
+        return [(a, b) for a, b in spans if a < hit.end and hit.start < b]
+
+    def mark_withheld(self, hits: Sequence[Hit], *, blank: bool = False) -> list[Hit]:
+        """The hits with ``withheld`` set (and instruction-like titles replaced).
+
+        Args:
+            hits: Passages whose ``start``/``end`` point into their documents.
+            blank: Also replace the withheld characters of ``text`` with spaces (offsets kept),
+                so nothing downstream (evidence selection, verification) can use them.
+        """
+        from diplorag.text.untrusted import is_instruction
+
+        out = []
+        for hit in hits:
+            update: dict[str, object] = {}
+            spans = [
+                (max(a, hit.start) - hit.start, min(b, hit.end) - hit.start)
+                for a, b in self._withheld_in(hit)
+            ]
+            update["withheld"] = spans
+            if blank and spans:
+                text = hit.text
+                for a, b in spans:
+                    text = text[:a] + " " * (b - a) + text[b:]
+                update["text"] = text
+            if is_instruction(hit.title):
+                update["title"] = WITHHELD_TITLE
+            out.append(hit.model_copy(update=update))
+        return out
+
+    def _blanked_documents(self, documents: dict[str, str]) -> dict[str, str]:
+        """Documents with their instruction-like spans blanked (offsets kept)."""
+        out = {}
+        for doc_id, text in documents.items():
+            if len(text) <= _WHOLE_DOCUMENT_CHARS:
+                if doc_id not in self._withheld:
+                    from diplorag.text.untrusted import withheld_spans
+
+                    self._withheld[doc_id] = withheld_spans(text)
+                for a, b in self._withheld[doc_id]:
+                    text = text[:a] + " " * (b - a) + text[b:]
+            out[doc_id] = text
+        return out
 
     @property
     def embedder(self) -> Embedder:
@@ -417,6 +482,8 @@ class Session:
         mode: Mode | None = None,
         filters: Filters | None = None,
     ) -> list[Hit]:
+        if not query.strip():
+            raise ConfigError("the query is empty", hint="give some words to search for")
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
         allowed = None
@@ -434,7 +501,7 @@ class Session:
             lexical=self.handle.bm25 if mode in ("bm25", "hybrid") else None,
             allowed=allowed,
         )
-        return self.handle.store.hits(scored)
+        return self.mark_withheld(self.handle.store.hits(scored))
 
     def ask(
         self,
@@ -491,7 +558,12 @@ class Session:
             seen = {h.chunk_id for h in hits}
             more = self.search(speaker, k=10, mode="bm25", filters=filters)
             hits += [h for h in more if h.chunk_id not in seen]
-        documents = {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}
+        # Planted instructions are blanked before evidence is chosen: they can neither make a
+        # question look answered nor be quoted, shown or cited.
+        hits = self.mark_withheld(hits, blank=True)
+        documents = self._blanked_documents(
+            {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}
+        )
         follow_up = query != question
         evidence = select_evidence(
             question,
@@ -501,6 +573,8 @@ class Session:
             context=history[-1][0] if follow_up else None,
             policy=EvidencePolicy(max_passages=n_passages),
         )
+        evidence.passages = self.mark_withheld(evidence.passages, blank=True)
+        evidence.closest = self.mark_withheld(evidence.closest, blank=True)
         timings["retrieval_s"] = time.perf_counter() - began
         if on_evidence:
             on_evidence(

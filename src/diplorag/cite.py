@@ -26,7 +26,11 @@ sentence of the answer (``diplorag.sentences.split_sentences``):
    name, number or second content word ("This matters.") are not checked: status VERIFIED,
    no citations, a reason saying why. They never make an answer ``supported``.
 
-Pure functions: standard library, pydantic and ``diplorag.{sentences,types,attribution}`` only.
+7. **Addresses**: a sentence with a URL, e-mail address or phone number that its cited quotes
+   do not contain is DROPPED (``diplorag.text.untrusted.unquoted_contacts``).
+
+Pure functions: standard library, pydantic and ``diplorag.{sentences,types,attribution,text}``
+only.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from diplorag.attribution import Attribution, attribute_sentences, parse_who_said, same_person
 from diplorag.attribution import speaker_spans as _speaker_spans
 from diplorag.sentences import split_sentences
+from diplorag.text.untrusted import unquoted_contacts
 from diplorag.types import AnswerSentence, Citation, Hit, VerificationStatus
 
 __all__ = [
@@ -863,6 +868,23 @@ def _kind(claim: _Claim, policy: VerifyPolicy) -> SentenceKind:
     return SentenceKind.CLAIM
 
 
+def _without_unquoted_contacts(sentence: AnswerSentence) -> AnswerSentence:
+    """Drop a sentence naming a web address, e-mail or phone number its quotes do not hold.
+
+    Whatever else supports it, such a sentence is how a planted instruction would advertise.
+    """
+    stray = unquoted_contacts(sentence.text, [c.quote for c in sentence.citations])
+    if not stray:
+        return sentence
+    return sentence.model_copy(
+        update={
+            "status": VerificationStatus.DROPPED,
+            "reason": f"names {', '.join(stray)}, which its cited text does not",
+            "citations": [],
+        }
+    )
+
+
 def verify_answer(
     answer_text: str,
     evidence: Sequence[Hit],
@@ -919,6 +941,7 @@ def verify_answer(
             AnswerSentence(text=p.text, status=status, reason=reason, citations=citations)
         )
 
+    sentences = [_without_unquoted_contacts(s) for s in sentences]
     claims = [s for s, k in zip(sentences, kinds, strict=True) if k is SentenceKind.CLAIM]
     supported = any(
         s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED) for s in claims

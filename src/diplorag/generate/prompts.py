@@ -12,9 +12,11 @@ passages' own text and offsets, which citations point into, are untouched):
   open a fake system turn;
 * role markers at the start of a line (``System:``) are deleted, and bracketed numbers ``[3]``
   become ``(3)`` so a document cannot pose as another passage or pre-write citations;
-* sentences that read like prompt injection ("ignore all previous instructions", "you are now",
-  "system prompt", "disregard the above") are replaced by ``[instruction-like text removed]``,
-  and reported in ``Prompt.removed`` so the interface can say so.
+* sentences that read like instructions to an AI (``diplorag.text.untrusted``: "ignore all
+  previous instructions", "Note to the AI assistant: …", "you are now", …) are replaced, whole and
+  with the rest of their paragraph, by ``[instruction-like text removed]``, and reported in
+  ``Prompt.removed`` so the interface can say so. ``Hit.withheld`` spans (found over the whole
+  document) are withheld the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from diplorag.generate import ChatMessage
 from diplorag.sentences import split_sentences
+from diplorag.text.untrusted import is_instruction, withheld_spans
 from diplorag.types import Hit
 
 __all__ = [
@@ -86,19 +89,6 @@ _SPECIAL_TOKENS = re.compile(
 _DELIMITER_TAGS = re.compile(r"<\s*/?\s*passages?\b[^<>]{0,40}>", re.IGNORECASE)
 _ROLE_MARKER = re.compile(r"^\s*(?:#{1,6}\s*)?(?:system|assistant|user|human)\s*:\s*", re.I)
 _BRACKET_NUMBER = re.compile(r"\[(\d{1,4})\]")
-_INJECTION = re.compile(
-    r"\bignore\s+(?:all\s+|any\s+|every\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+|these\s+)?"
-    r"(?:previous|prior|above|earlier|preceding|foregoing|former)\s+"
-    r"(?:instructions?|prompts?|rules|directions|directives|messages?|context|guidelines)"
-    r"|\bdisregard\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+)?"
-    r"(?:above|previous|prior|earlier|preceding|foregoing)\b"
-    r"|\bforget\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
-    r"(?:previous|prior|above|earlier)\s+(?:instructions?|prompts?|rules)"
-    r"|\byou\s+are\s+now\b"
-    r"|\bsystem\s+prompt\b"
-    r"|\bnew\s+instructions?\s*:",
-    re.IGNORECASE,
-)
 _HISTORY_CITATION = re.compile(r"\s*\[\d+\]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
@@ -158,54 +148,58 @@ def _clean_sentence(sentence: str) -> str:
     return _SPACES.sub(" ", sentence).strip()
 
 
-def sanitize_passage(text: str) -> tuple[str, list[tuple[int, int]]]:
+def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def sanitize_passage(
+    text: str, withheld: Sequence[tuple[int, int]] = ()
+) -> tuple[str, list[tuple[int, int]]]:
     """Make a passage's text safe to quote in a prompt.
 
     Args:
         text: The passage text.
+        withheld: Spans of ``text`` already known to be instruction-like (``Hit.withheld``);
+            the passage is checked on its own as well.
 
     Returns:
         The text for the prompt, and the ``(start, end)`` spans of ``text`` whose sentences
         were replaced by ``REMOVED_MARKER``.
     """
     spans = split_sentences(text)
-    cleaned = [_clean_sentence(text[s:e]) for s, e in spans]
-    # Match over the joined sentences, so an injection split by a line break or salted with
-    # control tokens ("ig<|im_end|>nore previous…") is still caught.
-    joined_parts: list[str] = []
-    bounds: list[tuple[int, int]] = []
-    pos = 0
-    for sentence in cleaned:
-        bounds.append((pos, pos + len(sentence)))
-        joined_parts.append(sentence)
-        pos += len(sentence) + 1
-    joined = " ".join(joined_parts)
-    flagged: set[int] = set()
-    for m in _INJECTION.finditer(joined):
-        flagged.update(i for i, (b, e) in enumerate(bounds) if b < m.end() and m.start() < e)
-
+    removed = _merge([*withheld, *withheld_spans(text, spans)])
     out: list[str] = []
-    removed: list[tuple[int, int]] = []
-    for i, ((start, end), sentence) in enumerate(zip(spans, cleaned, strict=True)):
-        if i in flagged:
-            if removed and removed[-1][1] == spans[i - 1][1] and i - 1 in flagged:
-                removed[-1] = (removed[-1][0], end)  # one marker for a run of sentences
+    previous_end: int | None = None
+    marked: set[int] = set()
+    for start, end in spans:
+        run = next((k for k, (a, b) in enumerate(removed) if a < end and start < b), None)
+        if run is not None:
+            if run in marked:
                 continue
-            removed.append((start, end))
+            marked.add(run)
             sentence = REMOVED_MARKER
+        else:
+            sentence = _clean_sentence(text[start:end])
         if not sentence:
             continue
-        if out:
-            gap = text[spans[i - 1][1] : start]
+        if out and previous_end is not None:
+            gap = text[previous_end:start]
             out.append("\n" if "\n" in gap or "\r" in gap or "\u2028" in gap else " ")
         out.append(sentence)
+        previous_end = end
     return "".join(out), removed
 
 
 def _clean_title(title: str) -> tuple[str, bool]:
     """The title for a passage header (one line), and whether it read like an instruction."""
     clean = _clean_sentence(" ".join(title.split()))
-    if _INJECTION.search(clean):
+    if is_instruction(title):
         return REMOVED_MARKER, True
     return clean or "Untitled", False
 
@@ -218,7 +212,7 @@ def _clean_user_text(text: str) -> str:
 def _format_passage(n: int, hit: Hit) -> tuple[str, list[RemovedText]]:
     title, title_removed = _clean_title(hit.title)
     header = f"[{n}] {title}" + (f" ({hit.published.isoformat()})" if hit.published else "")
-    body, spans = sanitize_passage(hit.text)
+    body, spans = sanitize_passage(hit.text, hit.withheld)
     removed = [
         RemovedText(n=n, chunk_id=hit.chunk_id, field="text", start=s, end=e, text=hit.text[s:e])
         for s, e in spans
