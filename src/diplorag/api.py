@@ -87,6 +87,19 @@ class Filters:
     until: dt.date | None = None
     source: str | None = None  # glob on the path (``*`` prefixed unless absolute) or source
 
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise ConfigError(
+                f"--since {self.since} is after --until {self.until}", hint="swap the dates"
+            )
+        if self.source is not None:
+            problem = _glob_problem(self.source)
+            if problem:
+                raise ConfigError(
+                    f"invalid --source pattern {self.source!r}: {problem}",
+                    hint="use * for any text, ? for one character, [abc] for one of a set",
+                )
+
     def __bool__(self) -> bool:
         return bool(self.since or self.until or self.source)
 
@@ -95,6 +108,24 @@ class Filters:
             return None
         s = self.source
         return s if s.startswith(("/", "*")) else "*" + s
+
+
+def _glob_problem(pattern: str) -> str | None:
+    """Why SQLite's GLOB could never match ``pattern`` as meant, or ``None``."""
+    if not pattern.strip():
+        return "it is empty"
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            j = i + 1
+            j += pattern[j : j + 1] == "^"
+            j += pattern[j : j + 1] == "]"  # "[]…]" and "[^]…]" hold a literal "]"
+            close = pattern.find("]", j)
+            if close < 0:
+                return "a '[' is never closed by ']'"
+            i = close
+        i += 1
+    return None
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:

@@ -2,6 +2,11 @@
 
 The only module that imports click and rich. Nothing heavy is imported at start-up, so
 ``diplorag --help`` and ``diplorag status`` stay fast.
+
+Untrusted text (titles, passages, quotes, paths, the model's answer, the user's own input) is
+never rich markup: it goes through ``diplorag.text.safe.plain`` and into ``Text`` objects, so
+``[/]`` prints as ``[/]`` and escape sequences never reach the terminal. Only the fixed
+wording of this module is markup.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from rich.text import Text
 
 from diplorag import __version__
 from diplorag.errors import DiploragError
+from diplorag.text.safe import plain, plain_line
 
 if TYPE_CHECKING:
     from diplorag.retrieve import Mode
@@ -33,9 +39,51 @@ err = Console(stderr=True, highlight=False)
 
 EXIT_CODES = """\b
 Exit codes:
-  0 ok · 1 error · 2 bad option or setting · 3 index not found · 4 index/model mismatch
+  0 ok · 1 error · 2 bad option, setting or path · 3 index not found · 4 index/model mismatch
   5 index corrupt · 6 index busy · 7 model missing · 8 model checksum · 9 dependency missing
-  10 generation failed · 130 interrupted"""
+  10 generation failed · 11 removal refused (--prune) · 12 cannot write the index
+  13 disk full · 130 interrupted"""
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """One line of output: plain strings are untrusted text, ``(text, style)`` pairs styled."""
+    out_text = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            out_text.append(plain_line(part[0]), style=part[1])
+        else:
+            out_text.append(plain_line(part))
+    return out_text
+
+
+class SettingOption(click.Option):
+    """An option whose help and default come from the ``Settings`` field it sets.
+
+    ``diplorag.config`` (pydantic-settings) is imported only when help is drawn, so start-up
+    stays light, and the help can never disagree with the real default.
+    """
+
+    def __init__(self, *args: Any, setting: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setting = setting
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from diplorag.config import Settings
+
+        field = Settings.model_fields[self.setting]
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, Path) and not default.is_absolute():
+            default = f"{default}/"
+        own = self.help or field.description or ""
+        self.help = f"{own} (default: {default}; env DIPLORAG_{self.setting.upper()})"
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = own
+
+
+def setting_option(*decls: str, setting: str, **kwargs: Any) -> Callable[[F], F]:
+    return click.option(*decls, cls=SettingOption, setting=setting, **kwargs)
 
 
 class DiploragGroup(click.Group):
@@ -47,9 +95,9 @@ class DiploragGroup(click.Group):
         except DiploragError as exc:
             if _debug(ctx):
                 raise
-            err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+            err.print(line(("error:", "bold red"), " ", exc.message), soft_wrap=True)
             if exc.hint:
-                err.print(f"  [dim]→[/] {exc.hint}", soft_wrap=True)
+                err.print(line(("  →", "dim"), " ", exc.hint), soft_wrap=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             if _debug(ctx):
@@ -64,12 +112,8 @@ def _debug(ctx: click.Context) -> bool:
 
 
 def index_options(f: F) -> F:
-    f = click.option("--index", "index", metavar="NAME", help="Index name (default: default).")(f)
-    f = click.option(
-        "--index-dir",
-        type=click.Path(path_type=Path),
-        help="Folder of indexes (default: indexes/).",
-    )(f)
+    f = setting_option("--index", "index", metavar="NAME", setting="index")(f)
+    f = setting_option("--index-dir", type=click.Path(path_type=Path), setting="index_dir")(f)
     return f
 
 
@@ -158,20 +202,17 @@ class _RichProgress:
 @cli.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_options
-@click.option(
-    "--embedding-model", metavar="NAME", help="all-MiniLM-L6-v2 (default), hash-<dim>, or a folder."
-)
+@setting_option("--embedding-model", metavar="NAME", setting="embedding_model")
 @click.option(
     "--rebuild", is_flag=True, help="Start the index afresh (re-read and re-embed everything)."
 )
-@click.option("--max-file-mb", type=float, help="Skip files larger than this (default 20).")
 @click.option(
-    "--wait",
-    "wait",
-    type=float,
-    metavar="SECONDS",
-    help="Wait this long for another ingest to finish.",
+    "--prune",
+    is_flag=True,
+    help="Allow removing more than half of the documents indexed from a folder.",
 )
+@setting_option("--max-file-mb", type=float, setting="max_file_mb")
+@setting_option("--wait", "wait", type=float, metavar="SECONDS", setting="lock_wait_seconds")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
@@ -182,6 +223,7 @@ def ingest(
     index_dir: Path | None,
     embedding_model: str | None,
     rebuild: bool,
+    prune: bool,
     max_file_mb: float | None,
     wait: float | None,
     as_json: bool,
@@ -191,8 +233,9 @@ def ingest(
 
     Incremental: unchanged files (same sha256) are not re-embedded, changed files are
     re-chunked and re-embedded, and files indexed from under PATHS that no longer exist are
-    removed from the index. Files indexed from other folders are left alone; --rebuild starts
-    afresh. A crashed or killed ingest leaves the previous index intact.
+    removed from the index (more than half of a folder only with --prune). Files indexed from
+    other folders are left alone; --rebuild starts afresh. Symbolic links out of a folder are
+    skipped, never followed. A crashed or killed ingest leaves the previous index intact.
 
     \b
     Examples:
@@ -212,12 +255,17 @@ def ingest(
     )
     targets = list(paths) or [Path("corpus")]
     show = not quiet and not as_json and err.is_terminal
-    report = api.ingest(targets, settings, rebuild=rebuild, progress=_RichProgress(show))
+    report = api.ingest(
+        targets, settings, rebuild=rebuild, prune=prune, progress=_RichProgress(show)
+    )
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return
     for skipped in report.skipped:
-        err.print(f"[yellow]skipped[/] {_rel(skipped.path)}: {skipped.reason}", soft_wrap=True)
+        err.print(
+            line(("skipped", "yellow"), " ", _rel(skipped.path), ": ", skipped.reason),
+            soft_wrap=True,
+        )
     parts = [
         f"{len(report.added)} added",
         f"{len(report.updated)} updated",
@@ -226,9 +274,12 @@ def ingest(
         f"{len(report.skipped)} skipped",
     ]
     out.print(
-        f"[bold]{report.index}[/]: " + ", ".join(parts) + f" · {report.chunks_embedded} chunks "
-        f"embedded in {report.seconds:.1f}s · index holds {report.total_documents} documents, "
-        f"{report.total_chunks} chunks"
+        line(
+            (report.index, "bold"),
+            ": " + ", ".join(parts) + f" · {report.chunks_embedded} chunks embedded in "
+            f"{report.seconds:.1f}s · index holds {report.total_documents} documents, "
+            f"{report.total_chunks} chunks",
+        )
     )
 
 
@@ -246,7 +297,7 @@ def _highlight(text: str, query: str) -> Text:
     from diplorag.lexical import term_spans, terms
 
     wanted = set(terms(query))
-    rich_text = Text(text)
+    rich_text = Text(plain_line(text))
     for start, end, term in term_spans(text):
         if term in wanted:
             rich_text.stylize("bold yellow", start, end)
@@ -279,16 +330,34 @@ def _snippet(text: str, query: str, max_words: int = 70) -> tuple[int, int]:
     return spans[lo][0], spans[hi][1]
 
 
+WITHHELD = "[withheld: instruction-like text]"
+
+
+def _shown(hit: Any) -> str:
+    """The passage as it may be shown: instruction-like spans replaced by ``WITHHELD``."""
+    text = str(hit.text)
+    for a, b in sorted(hit.withheld, reverse=True):
+        text = text[:a] + WITHHELD + text[b:]
+    return text
+
+
 def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
     date = hit.published.isoformat() if hit.published else "date unknown"
     out.print(
-        f"[bold cyan][{hit.rank}][/] [bold]{hit.title}[/] [dim]({date})[/]  "
-        f"[dim]score {hit.score:.4f} · {_rel(hit.path)}:{hit.start}-{hit.end}[/]"
+        line(
+            (f"[{hit.rank}]", "bold cyan"),
+            " ",
+            (hit.title, "bold"),
+            (f" ({date})", "dim"),
+            (f"  score {hit.score:.4f} · ", "dim"),
+            (f"{_rel(hit.path)}:{hit.start}-{hit.end}", "dim"),
+        )
     )
-    start, end = (0, len(hit.text)) if full else _snippet(hit.text, query)
-    body = _highlight(" ".join(hit.text[start:end].split()), query)
+    text = _shown(hit)
+    start, end = (0, len(text)) if full else _snippet(text, query)
+    body = _highlight(" ".join(text[start:end].split()), query)
     prefix = "" if start == 0 else "… "
-    suffix = "" if end >= len(hit.text.rstrip()) else " …"
+    suffix = "" if end >= len(text.rstrip()) else " …"
     out.print(Text("    " + prefix).append(body).append(suffix))
 
 
@@ -304,7 +373,9 @@ def _filters(since: str | None, until: str | None, source: str | None) -> Any:
 
 def search_options(f: F) -> F:
     f = click.option(
-        "--source", metavar="GLOB", help="Only documents whose path matches, e.g. '*tass*'."
+        "--source",
+        metavar="GLOB",
+        help="Only documents whose path or source matches, e.g. '*tass*' (* ? [abc]).",
     )(f)
     f = click.option("--until", metavar="DATE", help="Only documents published on or before DATE.")(
         f
@@ -312,22 +383,40 @@ def search_options(f: F) -> F:
     f = click.option("--since", metavar="DATE", help="Only documents published on or after DATE.")(
         f
     )
-    f = click.option(
-        "--mode",
-        type=click.Choice(["dense", "bm25", "hybrid"]),
-        help="Retrieval (default: hybrid).",
-    )(f)
-    f = click.option("-k", "k", type=click.IntRange(1, 100), help="How many passages (default 5).")(
+    f = setting_option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), setting="mode")(f)
+    return f
+
+
+def _search_k(f: F) -> F:
+    return setting_option("-k", "--top-k", "k", type=click.IntRange(1, 100), setting="top_k")(f)
+
+
+def _ask_k(f: F) -> F:
+    return setting_option("-k", "--top-k", "k", type=click.IntRange(1, 20), setting="ask_passages")(
         f
     )
-    return f
+
+
+def _read_text_argument(value: str, what: str) -> str:
+    """The argument, or standard input when it is ``-`` (for text longer than ARG_MAX)."""
+    if value == "-":
+        value = sys.stdin.read()
+    if not value.strip():
+        raise click.BadParameter(f"the {what} is empty", param_hint=what.upper())
+    return value.strip()
 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("query")
+@_search_k
 @search_options
 @index_options
-@click.option("--embedding-model", metavar="NAME", help="Must match the index's model.")
+@setting_option(
+    "--embedding-model",
+    metavar="NAME",
+    help="Must match the index's model.",
+    setting="embedding_model",
+)
 @click.option("--full", is_flag=True, help="Show whole passages, not the best sentences.")
 @click.option(
     "--json",
@@ -350,8 +439,10 @@ def search(
     full: bool,
     as_json: bool,
 ) -> None:
-    """Rank passages for QUERY, with scores, sources and character spans.
+    """Rank passages for QUERY (or - to read it from standard input), with scores and spans.
 
+    Spans are character offsets: for .txt and .md files,
+    open(path, encoding=hit.encoding, newline="").read()[start:end] is the passage.
     Dates filter on the publication date found in each document; documents with no known
     date are excluded by --since/--until.
 
@@ -363,6 +454,7 @@ def search(
     """
     from diplorag import api
 
+    query = _read_text_argument(query, "query")
     settings = _settings(ctx, index=index, index_dir=index_dir, embedding_model=embedding_model)
     result = api.search(
         query,
@@ -391,7 +483,9 @@ def _where(path: str, start: int, end: int) -> str:
 
 def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
     if reason:
-        out.print(f"[bold yellow]The indexed documents do not say.[/] [dim]({reason})[/]")
+        out.print(
+            line(("The indexed documents do not say.", "bold yellow"), (f" ({reason})", "dim"))
+        )
         if passages:
             out.print("[dim]Closest passages:[/]")
     else:
@@ -399,12 +493,17 @@ def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
     for hit in passages:
         date = hit.published.isoformat() if hit.published else "date unknown"
         out.print(
-            f"  [bold cyan][{hit.rank}][/] {hit.title} [dim]({date}) "
-            f"{_where(hit.path, hit.start, hit.end)}[/]"
+            line(
+                (f"  [{hit.rank}]", "bold cyan"),
+                " ",
+                hit.title,
+                (f" ({date}) {_where(hit.path, hit.start, hit.end)}", "dim"),
+            )
         )
         # Evidence is what the model reads (already narrowed to ~80 words): show it whole.
-        start, end = _snippet(hit.text, query, max_words=45) if reason else (0, len(hit.text))
-        body = _highlight(" ".join(hit.text[start:end].split()), query)
+        text = _shown(hit)
+        start, end = _snippet(text, query, max_words=45) if reason else (0, len(text))
+        body = _highlight(" ".join(text[start:end].split()), query)
         body.stylize("dim")
         out.print(Text("      ").append(body))
     if not reason:
@@ -427,7 +526,13 @@ def _show_notes(sentences: list[Any], *, dim: bool = False, most: int = 5) -> No
             return
         shown += 1
         style = "dim" if dim else _STATUS_STYLE.get(sentence.status, "white")
-        out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
+        out.print(
+            line(
+                ("  " + sentence.status, style),
+                ": ",
+                (f"{sentence.text} — {sentence.reason}", "dim"),
+            )
+        )
 
 
 def _plain(text: str) -> str:
@@ -444,9 +549,7 @@ def _show_checked(answer: Any, raw: str) -> None:
     if answer.abstained and answer.model is None:
         return  # decided before any model ran: the reason and closest passages are shown
     if answer.abstained:
-        out.print(
-            f"[bold yellow]{answer.answer}[/] [dim]({answer.abstain_reason})[/]", highlight=False
-        )
+        out.print(line((answer.answer, "bold yellow"), (f" ({answer.abstain_reason})", "dim")))
         _show_notes(answer.sentences, dim=True)
         if answer.evidence:
             out.print("[dim]Closest passages are listed above.[/]")
@@ -457,10 +560,16 @@ def _show_checked(answer: Any, raw: str) -> None:
     notes = [s for s in answer.sentences if s.status in ("corrected", "unverified", "dropped")]
     if changed:
         out.print("[bold]Checked answer:[/]")
-        out.print(Text(answer.answer))
+        out.print(Text(plain(answer.answer)))
     for sentence in notes:
         style = _STATUS_STYLE.get(sentence.status, "white")
-        out.print(f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]")
+        out.print(
+            line(
+                ("  " + sentence.status, style),
+                ": ",
+                (f"{sentence.text} — {sentence.reason}", "dim"),
+            )
+        )
     cited: dict[int, list[Any]] = {}
     for sentence in answer.sentences:
         for c in sentence.citations:
@@ -472,11 +581,11 @@ def _show_checked(answer: Any, raw: str) -> None:
     for n in sorted(cited):
         first = cited[n][0]
         date = first.published.isoformat() if first.published else "date unknown"
-        out.print(f"  [bold cyan][{n}][/] {first.title} [dim]({date})[/]")
+        out.print(line((f"  [{n}]", "bold cyan"), " ", first.title, (f" ({date})", "dim")))
         for c in cited[n]:
             speaker = f" — {c.speaker}" if c.speaker else ""
-            out.print(f"      [dim]{_where(c.path, c.quote_start, c.quote_end)}{speaker}[/]")
-            out.print(Text("      “" + " ".join(c.quote.split()) + "”", style="italic"))
+            out.print(line((f"      {_where(c.path, c.quote_start, c.quote_end)}{speaker}", "dim")))
+            out.print(line(("      “" + c.quote + "”", "italic")))
     _footer(answer)
 
 
@@ -491,7 +600,7 @@ def _footer(answer: Any) -> None:
         bits.append(f"{t['tokens_per_s']:.1f} tok/s")
     if answer.removed_instructions:
         bits.append(f"{answer.removed_instructions} instruction-like passage sentence(s) withheld")
-    out.print(f"[dim]{' · '.join(bits)}[/]")
+    out.print(line((" · ".join(bits), "dim")))
 
 
 def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
@@ -510,7 +619,7 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
         started = True
         pieces.append(piece)
         if stream:
-            out.file.write(piece)
+            out.file.write(plain(piece))  # the model may repeat escape sequences it was shown
             out.file.flush()
 
     answer = session.ask(question, on_evidence=on_evidence, on_token=on_token, **kwargs)
@@ -522,21 +631,32 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 
 
 def llm_option(f: F) -> F:
-    return click.option(
+    return setting_option(
         "--model",
         "llm",
         metavar="NAME|PATH",
-        help="Language model: qwen2.5-coder-1.5b (default), smollm2-135m, qwen2.5-coder-0.5b, "
-        "or a .gguf file. See: diplorag models.",
+        help="Language model: a known name (qwen2.5-coder-1.5b, smollm2-135m, "
+        "qwen2.5-coder-0.5b; see diplorag models) or a .gguf file.",
+        setting="llm",
+    )(f)
+
+
+def llm_context_option(f: F) -> F:
+    return setting_option(
+        "--llm-context", type=click.IntRange(256, 131072), metavar="TOKENS", setting="llm_context"
     )(f)
 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("question")
+@_ask_k
 @search_options
 @llm_option
+@llm_context_option
 @index_options
-@click.option("--max-tokens", type=click.IntRange(16, 4096), help="Longest answer (default 256).")
+@setting_option(
+    "--max-tokens", type=click.IntRange(16, 4096), setting="llm_max_tokens", metavar="TOKENS"
+)
 @click.option(
     "--json",
     "as_json",
@@ -553,18 +673,20 @@ def ask(
     until: str | None,
     source: str | None,
     llm: str | None,
+    llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
     max_tokens: int | None,
     as_json: bool,
 ) -> None:
-    """Answer QUESTION from the indexed documents, every claim cited and checked.
+    """Answer QUESTION (or - to read it from stdin), every claim cited and checked.
 
     Shows the evidence first, streams the model's answer, then checks each sentence against
     the passages it cites: unsupported citations are removed or moved, unsupported
     sentences are marked [unverified], and each source is quoted with its exact character
     span. When the documents do not answer the question, it says so and shows the closest
-    passages. -k sets how many passages the model reads (default 3).
+    passages. Instruction-like text planted in documents is withheld from the model, shown
+    as withheld, and never cited.
 
     \b
     Examples:
@@ -574,7 +696,15 @@ def ask(
     """
     from diplorag import api
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_max_tokens=max_tokens)
+    question = _read_text_argument(question, "question")
+    settings = _settings(
+        ctx,
+        index=index,
+        index_dir=index_dir,
+        llm=llm,
+        llm_context=llm_context,
+        llm_max_tokens=max_tokens,
+    )
     with api.Session(settings) as session:
         answer = _ask(
             session,
@@ -619,11 +749,10 @@ def _enable_line_editing() -> None:
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("-k", "k", type=click.IntRange(1, 20), help="Passages the model reads (default 3).")
-@click.option(
-    "--mode", type=click.Choice(["dense", "bm25", "hybrid"]), help="Retrieval (default: hybrid)."
-)
+@_ask_k
+@setting_option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), setting="mode")
 @llm_option
+@llm_context_option
 @index_options
 @click.pass_context
 def chat(
@@ -631,6 +760,7 @@ def chat(
     k: int | None,
     mode: str | None,
     llm: str | None,
+    llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
 ) -> None:
@@ -646,7 +776,7 @@ def chat(
     """
     from diplorag import api
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context)
     passages = k or settings.ask_passages
     history: list[tuple[str, str]] = []
     last: Any = None
@@ -654,23 +784,26 @@ def chat(
     with api.Session(settings) as session:
         m = session.handle.manifest
         out.print(
-            f"[bold]diplorag chat[/] — index [bold]{settings.index}[/] ({m.documents} documents), "
-            f"model {settings.llm}. /help for commands, Ctrl-D to leave."
+            line(
+                ("diplorag chat", "bold"),
+                f" — index {settings.index} ({m.documents} documents), model {settings.llm}. "
+                "/help for commands, Ctrl-D to leave.",
+            )
         )
         while True:
             try:
-                line = input("\n› " if sys.stdin.isatty() else "").strip()
+                entry = input("\n› " if sys.stdin.isatty() else "").strip()
             except EOFError:
                 break
             except KeyboardInterrupt:
                 out.print("\n[dim](/quit to leave)[/]")
                 continue
-            if not line:
+            if not entry:
                 continue
             if not sys.stdin.isatty():
-                out.print(f"\n› {line}")
-            if line.startswith("/"):
-                command, _, arg = line.partition(" ")
+                out.print(Text("\n› " + plain_line(entry)))
+            if entry.startswith("/"):
+                command, _, arg = entry.partition(" ")
                 if command in ("/quit", "/exit", "/q"):
                     break
                 if command == "/help":
@@ -692,11 +825,11 @@ def chat(
                         _show_evidence(last.evidence, last.abstain_reason, last.question)
                         _show_checked(last, last.answer)
                 else:
-                    out.print(f"[red]unknown command {command}[/] — /help lists them")
+                    out.print(line((f"unknown command {command}", "red"), " — /help lists them"))
                 continue
             try:
                 last = _ask(
-                    session, line, stream=True, k=passages, mode=_mode(mode), history=history
+                    session, entry, stream=True, k=passages, mode=_mode(mode), history=history
                 )
             except KeyboardInterrupt:
                 out.print("\n[yellow](stopped)[/]")
@@ -704,9 +837,9 @@ def chat(
             except DiploragError as exc:
                 if exc.exit_code in (7, 8, 9):  # a missing model will not fix itself
                     raise
-                err.print(f"[bold red]error:[/] {exc}")
+                err.print(line(("error:", "bold red"), " ", str(exc)))
                 continue
-            history.append((line, last.answer))
+            history.append((entry, last.answer))
             del history[:-3]
 
 
@@ -724,8 +857,10 @@ def _secs(value: float | None) -> str:
 @cli.command("eval", epilog=EXIT_CODES)
 @click.argument("questions", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--no-generate", is_flag=True, help="Score retrieval only (no language model).")
+@_ask_k
 @search_options
 @llm_option
+@llm_context_option
 @index_options
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context
@@ -739,6 +874,7 @@ def eval_command(
     until: str | None,
     source: str | None,
     llm: str | None,
+    llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
     as_json: bool,
@@ -757,7 +893,7 @@ def eval_command(
     """
     from diplorag import api
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context)
     report = api.evaluate(
         questions,
         settings,
@@ -776,16 +912,14 @@ def eval_command(
     for row in report.rows:
         expected = "" if row.answerable else " (unanswerable)"
         abstained = "–" if row.abstained is None else ("yes" if row.abstained else "no")
-        if row.correct_abstention is False:
-            abstained = f"[red]{abstained}[/]"
         table.add_row(
-            row.id + expected,
+            line(row.id + expected),
             str(row.retrieval_rank or "–"),
-            abstained,
+            line((abstained, "red" if row.correct_abstention is False else "")),
             _pct(row.fact_recall),
             f"{row.correct_citations}/{row.citations}" if row.citations else "–",
             _secs(row.timings.get("first_token_s")),
-            row.error or (row.answer or "")[:120],
+            line(row.error or (row.answer or "")[:120]),
         )
     out.print(table)
     s = report.summary
@@ -847,8 +981,8 @@ def models(ctx: click.Context, as_json: bool) -> None:
         state = (
             "[green]yes[/]" + (" ✓sha256" if r.verified else "") if r.installed else "[red]no[/]"
         )
-        where = _rel(str(r.path)) if r.path else f"[dim]{r.install_command}[/]"
-        table.add_row(f"{mark} {r.name}", _size(r.size), state, where)
+        where = line(_rel(str(r.path))) if r.path else line((r.install_command, "dim"))
+        table.add_row(line(f"{mark} {r.name}"), _size(r.size), state, where)
     out.print(table)
 
 
@@ -867,7 +1001,7 @@ def models_install(ctx: click.Context, name: str, force: bool) -> None:
     def progress(event: Any) -> None:
         if event.stage == "install":
             if event.message.strip():
-                err.print(f"[dim]{event.message.strip()}[/]")
+                err.print(line((event.message.strip(), "dim")))
             return
         if not phase or phase[-1] != event.stage:
             if phase:
@@ -879,7 +1013,7 @@ def models_install(ctx: click.Context, name: str, force: bool) -> None:
     info = api.install_model(name, settings, force=force, progress=progress)
     if phase:
         bar.finish()
-    out.print(f"[green]ready[/]: {info.name} → {_rel(str(info.path))} (sha256 verified)")
+    out.print(line(("ready", "green"), f": {info.name} → {_rel(str(info.path))} (sha256 verified)"))
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -901,7 +1035,8 @@ def _size(n: int) -> str:
 def status(ctx: click.Context, index: str | None, index_dir: Path | None, as_json: bool) -> None:
     """Show the built indexes: documents, chunks, embedding model, size, last update.
 
-    With --index, only that index (an error if it does not exist).
+    With --index, only that index (an error if it does not exist). Every file a generation's
+    manifest names is checked to exist with its recorded size; a damaged index is exit 5.
     """
     from diplorag import api
 
@@ -911,21 +1046,23 @@ def status(ctx: click.Context, index: str | None, index_dir: Path | None, as_jso
         _print_json([r.model_dump(mode="json") for r in rows])
         return
     if not rows:
-        out.print(f"no indexes in {settings.index_dir}/ — build one with: diplorag ingest corpus/")
+        out.print(
+            line(f"no indexes in {settings.index_dir}/ — build one with: diplorag ingest corpus/")
+        )
         return
-    table = Table(title=f"indexes in {settings.index_dir}/")
+    table = Table(title=line(f"indexes in {settings.index_dir}/"))
     for col in ("name", "documents", "chunks", "embedding model", "size", "updated", "path"):
         table.add_column(col, justify="right" if col in ("documents", "chunks", "size") else "left")
     for r in rows:
         m = r.manifest
         table.add_row(
-            r.name,
+            line(r.name),
             str(m.documents),
             str(m.chunks),
             f"{m.embedding_model} ({m.embedding_dim}-d)",
             _size(r.size_bytes),
             m.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            _rel(r.path),
+            line(_rel(r.path)),
         )
     out.print(table)
 
