@@ -114,7 +114,10 @@ def test_every_command_an_error_or_docstring_names_exists() -> None:
             words = match.group(1).split()
             if words[0] not in COMMANDS:
                 missing.append(f"{where}: diplorag {' '.join(words)}")
-            elif len(words) > 1 and isinstance(COMMANDS[words[0]], click.Group):
-                if f"{words[0]} {words[1]}" not in COMMANDS:
-                    missing.append(f"{where}: diplorag {words[0]} {words[1]}")
+            elif (
+                len(words) > 1
+                and isinstance(COMMANDS[words[0]], click.Group)
+                and f"{words[0]} {words[1]}" not in COMMANDS
+            ):
+                missing.append(f"{where}: diplorag {words[0]} {words[1]}")
     assert missing == []

@@ -83,7 +83,7 @@ def read_manifest(gen_dir: Path) -> Manifest:
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index {gen_dir.parent.name!r} has format version {version}, "
-            f"this version of diplorag reads format {FORMAT_VERSION}",
+            f"this version reads format {FORMAT_VERSION}",
             hint=REBUILD_HINT,
         )
     try:
