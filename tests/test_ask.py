@@ -84,8 +84,9 @@ def test_unsupported_sentence_is_marked_and_a_wholly_unsupported_answer_abstains
     assert not mixed.abstained
     statuses = [s.status for s in mixed.sentences]
     assert statuses[0] == VerificationStatus.VERIFIED
-    assert statuses[1] in (VerificationStatus.UNVERIFIED, VerificationStatus.DROPPED)
-    assert "[unverified]" in mixed.answer or "Canberra" not in mixed.answer
+    # The default policy keeps an unsupported sentence, marked, never as fact.
+    assert statuses[1] == VerificationStatus.UNVERIFIED
+    assert mixed.answer.endswith("signed in Canberra [unverified].")
     wrong, _ = ask(
         settings,
         "What did Kang say about New START?",
@@ -102,9 +103,10 @@ def test_kims_words_never_become_hoos(settings: Settings) -> None:
         "Hoo Choon Khing requested that Singapore continue to show interest in South Korean "
         "weapon systems [1].",
     )
-    assert answer.abstained or all(
-        s.status != VerificationStatus.VERIFIED for s in answer.sentences if s.citations
-    )
+    # Hoo asked nothing in the passages (Kim made the request): the question never reaches
+    # the model, and no sentence is checked at all.
+    assert answer.abstained and answer.sentences == []
+    assert "attribute no statements to Hoo Choon Khing" in (answer.abstain_reason or "")
 
 
 def test_unanswerable_questions_abstain_without_asking_the_model(settings: Settings) -> None:
