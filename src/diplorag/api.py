@@ -21,6 +21,7 @@ from diplorag.index.layout import (
     IndexHandle,
     IndexLock,
     IndexWriter,
+    check_files,
     current_generation,
     list_indexes,
     open_index,
@@ -849,12 +850,20 @@ def install_model(
 
 
 def status(settings: Settings, *, all_indexes: bool = True) -> list[IndexStatus]:
-    """Describe the built indexes (all under ``index_dir``, or just the selected one)."""
+    """Describe the built indexes (all under ``index_dir``, or just the selected one).
+
+    Every file a generation's manifest names is checked: it exists, has its recorded size and
+    its recorded sha256.
+
+    Raises:
+        IndexCorruptError: a file is missing or damaged.
+    """
     roots = list_indexes(settings.index_dir) if all_indexes else [settings.index_path]
     out = []
     for root in roots:
         handle = open_index(root)
         try:
+            check_files(handle.gen, handle.manifest, contents=True)
             out.append(
                 IndexStatus(
                     name=root.name,

@@ -397,13 +397,9 @@ def _ask_k(f: F) -> F:
     )
 
 
-def _read_text_argument(value: str, what: str) -> str:
+def _read_text_argument(value: str) -> str:
     """The argument, or standard input when it is ``-`` (for text longer than ARG_MAX)."""
-    if value == "-":
-        value = sys.stdin.read()
-    if not value.strip():
-        raise click.BadParameter(f"the {what} is empty", param_hint=what.upper())
-    return value.strip()
+    return sys.stdin.read().strip() if value == "-" else value
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -454,7 +450,7 @@ def search(
     """
     from diplorag import api
 
-    query = _read_text_argument(query, "query")
+    query = _read_text_argument(query)
     settings = _settings(ctx, index=index, index_dir=index_dir, embedding_model=embedding_model)
     result = api.search(
         query,
@@ -696,7 +692,7 @@ def ask(
     """
     from diplorag import api
 
-    question = _read_text_argument(question, "question")
+    question = _read_text_argument(question)
     settings = _settings(
         ctx,
         index=index,

@@ -132,6 +132,7 @@ class Manifest(_Model):
     # Size in bytes of every file of the generation (not the manifest), by relative path;
     # empty in generations written before sizes were recorded (then nothing is checked).
     files: dict[str, int] = Field(default_factory=dict)
+    sha256: dict[str, str] = Field(default_factory=dict)  # the same files' contents
 
 
 class IndexStatus(_Model):

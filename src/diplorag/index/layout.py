@@ -30,6 +30,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -269,11 +270,29 @@ def _file_sizes(gen: Path) -> dict[str, int]:
     }
 
 
-def check_files(gen: Path, manifest: Manifest) -> None:
-    """Check that every file the manifest names exists with its recorded size.
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_hashes(gen: Path) -> dict[str, str]:
+    return {name: _sha256(gen / name) for name in _file_sizes(gen)}
+
+
+def check_files(gen: Path, manifest: Manifest, *, contents: bool = False) -> None:
+    """Check that every file the manifest names exists with its recorded size (and hash).
+
+    Args:
+        gen: The generation folder.
+        manifest: Its manifest.
+        contents: Also compare each file's sha256 (reads every byte: ``status`` does, a
+            search does not).
 
     Raises:
-        IndexCorruptError: a file is missing or has another size.
+        IndexCorruptError: a file is missing, has another size, or other contents.
     """
     for name, size in manifest.files.items():
         path = gen / name
@@ -285,6 +304,11 @@ def check_files(gen: Path, manifest: Manifest) -> None:
             raise IndexCorruptError(
                 f"{path} is {actual} bytes, the manifest says {size} (truncated or changed)",
                 hint=REBUILD_HINT,
+            )
+        expected = manifest.sha256.get(name) if contents else None
+        if expected is not None and _sha256(path) != expected:
+            raise IndexCorruptError(
+                f"{path} does not hold what was written (sha256 differs)", hint=REBUILD_HINT
             )
 
 
@@ -408,6 +432,7 @@ class IndexWriter:
         self.vectors.save(self.tmp)
         self.store.close()
         files = _file_sizes(self.tmp)
+        hashes = _file_hashes(self.tmp)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             diplorag_version=__version__,
@@ -420,6 +445,7 @@ class IndexWriter:
             created_at=self.created_at,
             updated_at=dt.datetime.now(dt.UTC),
             files=files,
+            sha256=hashes,
         )
         (self.tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2))
         for p in self.tmp.rglob("*"):
