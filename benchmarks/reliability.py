@@ -425,7 +425,7 @@ def _first_file(folder: Path) -> Path:
     return next(p for p in sorted(folder.rglob("*")) if p.is_file())
 
 
-CORRUPTIONS: dict[str, Callable[[Path], None]] = {
+CORRUPTIONS: dict[str, Callable[[Path], object]] = {
     "truncated vectors.faiss": lambda g: (g / "vectors.faiss").write_bytes(
         (g / "vectors.faiss").read_bytes()[:64]
     ),
