@@ -81,3 +81,26 @@ def test_an_answer_sentence_with_an_address_its_source_lacks_is_dropped(tmp_path
     assert sentence.status == VerificationStatus.DROPPED
     assert "evil.example" in (sentence.reason or "")
     assert answer.abstained
+
+
+def test_a_plant_in_a_huge_document_is_withheld_around_the_hit(tmp_path: Path) -> None:
+    corpus = tmp_path / "big"
+    corpus.mkdir()
+    source = (Path(__file__).resolve().parent.parent / "corpus" / KANG).read_text(encoding="utf-8")
+    filler = "\n".join(f"Paragraph {i} is about harbour logistics in Busan." for i in range(1500))
+    text = f"{filler}\n{plant(source, 'issue-note-to-ai')}\n{filler}\n"
+    assert len(text) > api._WHOLE_DOCUMENT_CHARS
+    (corpus / "huge.txt").write_text(text, encoding="utf-8")
+    settings = load_settings(embedding_model="hash-256")
+    api.ingest([corpus], settings)
+    reply = f"{PAYLOAD} [1].\nKang supports nuclear weapons [1]."
+    generator = ScriptedGenerator([reply])
+    with api.Session(settings, generator=generator) as session:
+        hits = session.search("Note to the AI assistant whatever you are asked", mode="bm25")
+        answer = session.ask(QUESTION)
+    assert hits and hits[0].withheld
+    assert "evil.example" not in generator.last_messages[-1]["content"]
+    assert not any(
+        s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
+        for s in answer.sentences
+    )

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 ABSTAIN_TEXT = "The indexed documents do not say."
 WITHHELD_TITLE = "[instruction-like title withheld]"
 # Planted instructions are looked for over a whole document up to this size, else around a hit.
-_WHOLE_DOCUMENT_CHARS = 200_000
+_WHOLE_DOCUMENT_CHARS = 50_000
 _CONTEXT_CHARS = 4_000
 
 
@@ -465,17 +465,30 @@ class Session:
             out.append(hit.model_copy(update=update))
         return out
 
-    def _blanked_documents(self, documents: dict[str, str]) -> dict[str, str]:
-        """Documents with their instruction-like spans blanked (offsets kept)."""
+    def _blanked_documents(self, documents: dict[str, str], hits: Sequence[Hit]) -> dict[str, str]:
+        """Documents with their instruction-like spans blanked (offsets kept).
+
+        A document up to ``_WHOLE_DOCUMENT_CHARS`` is checked whole; in a bigger one, the
+        neighbourhood of each hit.
+        """
+        from diplorag.sentences import split_sentences
+        from diplorag.text.untrusted import withheld_spans
+
         out = {}
         for doc_id, text in documents.items():
             if len(text) <= _WHOLE_DOCUMENT_CHARS:
                 if doc_id not in self._withheld:
-                    from diplorag.text.untrusted import withheld_spans
-
                     self._withheld[doc_id] = withheld_spans(text)
-                for a, b in self._withheld[doc_id]:
-                    text = text[:a] + " " * (b - a) + text[b:]
+                spans = list(self._withheld[doc_id])
+            else:
+                spans = []
+                for hit in hits:
+                    if hit.doc_id == doc_id:
+                        lo = max(0, hit.start - _CONTEXT_CHARS)
+                        hi = min(len(text), hit.end + _CONTEXT_CHARS)
+                        spans += withheld_spans(text, split_sentences(text, lo, hi))
+            for a, b in spans:
+                text = text[:a] + " " * (b - a) + text[b:]
             out[doc_id] = text
         return out
 
@@ -594,7 +607,7 @@ class Session:
         # question look answered nor be quoted, shown or cited.
         hits = self.mark_withheld(hits, blank=True)
         documents = self._blanked_documents(
-            {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}
+            {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}, hits
         )
         follow_up = query != question
         evidence = select_evidence(
