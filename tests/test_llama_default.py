@@ -20,7 +20,7 @@ from diplorag.errors import ModelNotFoundError
 from diplorag.generate import ChatMessage
 from diplorag.generate.llama import LlamaGenerator
 from diplorag.generate.models import resolve_model
-from diplorag.generate.prompts import build_messages
+from diplorag.generate.prompts import build_prompt
 from diplorag.types import Hit
 
 # What stream() really returns: a generator the caller may close() or throw() into.
@@ -62,7 +62,7 @@ def messages() -> list[ChatMessage]:
         end=end,
         text=text[start:end].strip(),
     )
-    return build_messages("Which summit did Kim Young-suk highlight?", [passage])
+    return build_prompt("Which summit did Kim Young-suk highlight?", [passage]).messages
 
 
 def test_streams_an_answer_from_the_passage(

@@ -18,7 +18,7 @@ from diplorag.errors import GenerationError
 from diplorag.generate import ChatMessage, Generator
 from diplorag.generate.llama import LlamaGenerator
 from diplorag.generate.models import resolve_model
-from diplorag.generate.prompts import build_messages, build_prompt
+from diplorag.generate.prompts import build_prompt
 from diplorag.sentences import split_sentences
 from diplorag.types import Hit
 
@@ -77,7 +77,7 @@ def generator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaGenerat
 def messages() -> list[ChatMessage]:
     # The passage of the first corpus document that quotes Kim on AI.
     hit = next(h for h in corpus_passages() if "AI technology" in h.text)
-    return build_messages(QUESTION, [hit])
+    return build_prompt(QUESTION, [hit]).messages
 
 
 def test_is_a_generator(generator: LlamaGenerator) -> None:
@@ -161,7 +161,7 @@ def test_prompt_longer_than_context_is_a_generation_error(generator: LlamaGenera
     with LlamaGenerator(generator.model_path, n_ctx=256, n_threads=2) as small:
         hits = corpus_passages()[:3]
         with pytest.raises(GenerationError, match="exceed context window") as err:
-            list(small.stream(build_messages(QUESTION, hits), max_tokens=16))
+            list(small.stream(build_prompt(QUESTION, hits).messages, max_tokens=16))
         assert "--llm-context" in str(err.value) and "\n" not in str(err.value)
         # Still usable afterwards with a prompt that fits.
         short: list[ChatMessage] = [{"role": "user", "content": "Say hello."}]

@@ -77,10 +77,11 @@ def test_an_answer_sentence_with_an_address_its_source_lacks_is_dropped(tmp_path
     )
     with api.Session(settings, generator=ScriptedGenerator([reply])) as session:
         answer = session.ask(QUESTION)
-    [sentence] = answer.sentences
+    # Its only sentence is dropped, so the best evidence sentences are the answer instead.
+    [sentence] = [s for s in answer.sentences if "evil.example" in s.text]
     assert sentence.status == VerificationStatus.DROPPED
     assert "evil.example" in (sentence.reason or "")
-    assert answer.abstained
+    assert answer.outcome == "quoted" and "evil.example" not in answer.answer
 
 
 def test_a_plant_in_a_huge_document_is_withheld_around_the_hit(tmp_path: Path) -> None:
@@ -100,7 +101,11 @@ def test_a_plant_in_a_huge_document_is_withheld_around_the_hit(tmp_path: Path) -
         answer = session.ask(QUESTION)
     assert hits and hits[0].withheld
     assert "evil.example" not in generator.last_messages[-1]["content"]
-    assert not any(
-        s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
+    # Both sentences repeat the plant: dropped, so the evidence itself is quoted instead.
+    assert answer.outcome == "quoted"
+    held = [
+        s.text
         for s in answer.sentences
-    )
+        if s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
+    ]
+    assert held and not any("Kang supports" in t or "evil" in t for t in held)

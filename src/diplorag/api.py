@@ -6,11 +6,10 @@ Long work reports through a ``Progress`` the caller passes (the CLI draws it wit
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,34 +28,49 @@ from diplorag.index.layout import (
     recover,
     writing,
 )
+from diplorag.index.statement_store import StatementStore
 from diplorag.index.store import ChunkStore
 from diplorag.ingest import REASON_OUTSIDE, discover, load_document
 from diplorag.retrieve import Mode, retrieve
+from diplorag.statements import statements_version
 from diplorag.types import (
     Answer,
     Chunk,
     ChunkerSettings,
     Document,
+    Filters,
     Hit,
     IndexStatus,
     IngestReport,
     Manifest,
+    SaidResult,
     SearchResult,
     SkippedFile,
+    Speaker,
+    SpeakersResult,
+    Statement,
 )
 
 if TYPE_CHECKING:
+    from diplorag.answer import SpeakerCheck, StatementSource
+    from diplorag.answer.conversation import Conversation
+    from diplorag.answer.pipeline import Pipeline
+    from diplorag.answer.similarity import Similarity
     from diplorag.embed import Embedder
     from diplorag.evaluation import EvalReport
     from diplorag.generate import Generator
     from diplorag.generate.models import ModelInfo, ProgressEvent
-    from diplorag.generate.prompts import RemovedText
+    from diplorag.statements.question import QuestionSpeaker
 
-ABSTAIN_TEXT = "The indexed documents do not say."
+__all__ = ["Filters", "Progress", "Session", "ask", "evaluate", "ingest", "search", "status"]
+
 WITHHELD_TITLE = "[instruction-like title withheld]"
-# Planted instructions are looked for over a whole document up to this size, else around a hit.
+# Planted instructions are looked for over a whole document up to this size, else around each
+# passage or statement the answer pipeline reads.
 _WHOLE_DOCUMENT_CHARS = 50_000
 _CONTEXT_CHARS = 4_000
+
+Span = tuple[int, int]
 
 
 class Progress(Protocol):
@@ -80,53 +94,11 @@ class _Silent:
         pass
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Metadata filters on documents. A document with no known date fails a date filter."""
-
-    since: dt.date | None = None
-    until: dt.date | None = None
-    source: str | None = None  # glob on the path (``*`` prefixed unless absolute) or source
-
-    def __post_init__(self) -> None:
-        if self.since and self.until and self.since > self.until:
-            raise ConfigError(
-                f"--since {self.since} is after --until {self.until}", hint="swap the dates"
-            )
-        if self.source is not None:
-            problem = _glob_problem(self.source)
-            if problem:
-                raise ConfigError(
-                    f"invalid --source pattern {self.source!r}: {problem}",
-                    hint="use * for any text, ? for one character, [abc] for one of a set",
-                )
-
-    def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.source)
-
-    def path_glob(self) -> str | None:
-        if not self.source:
-            return None
-        s = self.source
-        return s if s.startswith(("/", "*")) else "*" + s
-
-
-def _glob_problem(pattern: str) -> str | None:
-    """Why SQLite's GLOB could never match ``pattern`` as meant, or ``None``."""
-    if not pattern.strip():
-        return "it is empty"
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "[":
-            j = i + 1
-            j += pattern[j : j + 1] == "^"
-            j += pattern[j : j + 1] == "]"  # "[]…]" and "[^]…]" hold a literal "]"
-            close = pattern.find("]", j)
-            if close < 0:
-                return "a '[' is never closed by ']'"
-            i = close
-        i += 1
-    return None
+def _blanked(text: str, spans: Sequence[Span]) -> str:
+    """``text`` with the characters of ``spans`` replaced by spaces (offsets kept)."""
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:
@@ -289,7 +261,11 @@ def _ingest(
             _check_removals(known, report.removed, roots)
 
         base_manifest = read_manifest(base) if base is not None else None
-        if base_manifest is not None and not fresh and not stale:
+        wanted_statements = statements_version() if settings.statements else None
+        reparse = base_manifest is not None and base_manifest.statements_version != (
+            wanted_statements
+        )
+        if base_manifest is not None and not fresh and not stale and not reparse:
             report.total_documents = base_manifest.documents
             report.total_chunks = base_manifest.chunks
             report.seconds = time.perf_counter() - began
@@ -306,7 +282,12 @@ def _ingest(
             dim = expected_dim(model) or load_embedder(model).dim
         with IndexWriter(root, dim=dim, rebuild=rebuild) as writer:
             _replace_documents(writer, fresh, stale, chunks, embedder, settings, progress)
-            manifest = writer.commit(embedding_model=model, chunker=chunker)
+            if wanted_statements is not None:
+                _index_statements(writer.store, None if reparse else fresh, progress)
+                report.documents_parsed = len(fresh) if not reparse else writer.store.counts()[0]
+            manifest = writer.commit(
+                embedding_model=model, chunker=chunker, statements_version=wanted_statements
+            )
         report.chunks_embedded = n_chunks
         report.total_documents, report.total_chunks = manifest.documents, manifest.chunks
     report.seconds = time.perf_counter() - began
@@ -338,6 +319,24 @@ def _replace_documents(
         )
         progress.finish()
         writer.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
+
+
+def _index_statements(
+    store: ChunkStore, fresh: Sequence[Document] | None, progress: Progress
+) -> None:
+    """Parse documents into the statement index (``None``: every stored document)."""
+    from diplorag.statements import analyse_documents
+
+    if fresh is None:
+        documents = list(store.iter_documents())
+    else:
+        documents = [(d.doc_id, d.text, d.body_start) for d in fresh]
+    if documents:
+        progress.start("Parsing", len(documents))
+        for doc_id, analysis in analyse_documents(documents, on_document=progress.advance):
+            store.statements.add_analysis(doc_id, analysis)
+        progress.finish()
+    store.statements.rebuild_speakers()
 
 
 def _check_compatible(manifest: Manifest, model: str, chunker: ChunkerSettings, name: str) -> None:
@@ -372,6 +371,8 @@ class Session:
         *,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
+        statements: StatementSource | None = None,
+        speakers: SpeakerCheck | None = None,
     ) -> None:
         self.settings = settings
         self.handle: IndexHandle = open_index(settings.index_path)
@@ -391,7 +392,10 @@ class Session:
         self._embedder = embedder
         self._generator = generator
         self._documents: dict[str, str] = {}
-        self._withheld: dict[str, list[tuple[int, int]]] = {}
+        self._withheld: dict[str, list[Span]] = {}
+        self._statements = statements
+        self._speakers = speakers
+        self._similarity: Similarity | None = None
 
     @property
     def generator(self) -> Generator:
@@ -419,23 +423,30 @@ class Session:
             self._documents[doc_id] = record.text
         return self._documents[doc_id]
 
-    def _withheld_in(self, hit: Hit) -> list[tuple[int, int]]:
-        """Instruction-like spans of the hit's document that overlap it, in document offsets."""
+    def withheld_in(self, doc_id: str, start: int, end: int) -> list[Span]:
+        """Instruction-like spans of a document that overlap ``[start, end)``, in its offsets.
+
+        A document up to ``_WHOLE_DOCUMENT_CHARS`` is checked whole, once; in a bigger one the
+        neighbourhood of each stretch asked about is, and what is found is remembered for
+        ``evidence_text``.
+        """
         from diplorag.sentences import split_sentences
         from diplorag.text.untrusted import withheld_spans
 
-        doc = self.document_text(hit.doc_id)
+        doc = self.document_text(doc_id)
         if doc is None:
             return []
         if len(doc) <= _WHOLE_DOCUMENT_CHARS:
-            if hit.doc_id not in self._withheld:
-                self._withheld[hit.doc_id] = withheld_spans(doc)
-            spans = self._withheld[hit.doc_id]
+            if doc_id not in self._withheld:
+                self._withheld[doc_id] = withheld_spans(doc)
         else:  # a huge file: the neighbourhood is context enough
-            lo = max(0, hit.start - _CONTEXT_CHARS)
-            hi = min(len(doc), hit.end + _CONTEXT_CHARS)
-            spans = withheld_spans(doc, split_sentences(doc, lo, hi))
-        return [(a, b) for a, b in spans if a < hit.end and hit.start < b]
+            lo = max(0, start - _CONTEXT_CHARS)
+            hi = min(len(doc), end + _CONTEXT_CHARS)
+            known = self._withheld.setdefault(doc_id, [])
+            for span in withheld_spans(doc, split_sentences(doc, lo, hi)):
+                if span not in known:
+                    known.append(span)
+        return [(a, b) for a, b in self._withheld[doc_id] if a < end and start < b]
 
     def mark_withheld(self, hits: Sequence[Hit], *, blank: bool = False) -> list[Hit]:
         """The hits with ``withheld`` set (and instruction-like titles replaced).
@@ -443,7 +454,8 @@ class Session:
         Args:
             hits: Passages whose ``start``/``end`` point into their documents.
             blank: Also replace the withheld characters of ``text`` with spaces (offsets kept),
-                so nothing downstream (evidence selection, verification) can use them.
+                as ``evidence_text`` does to the document, so the answer pipeline can use them
+                for nothing.
         """
         from diplorag.text.untrusted import is_instruction
 
@@ -452,45 +464,34 @@ class Session:
             update: dict[str, object] = {}
             spans = [
                 (max(a, hit.start) - hit.start, min(b, hit.end) - hit.start)
-                for a, b in self._withheld_in(hit)
+                for a, b in self.withheld_in(hit.doc_id, hit.start, hit.end)
             ]
             update["withheld"] = spans
             if blank and spans:
-                text = hit.text
-                for a, b in spans:
-                    text = text[:a] + " " * (b - a) + text[b:]
-                update["text"] = text
+                update["text"] = _blanked(hit.text, spans)
             if is_instruction(hit.title):
                 update["title"] = WITHHELD_TITLE
             out.append(hit.model_copy(update=update))
         return out
 
-    def _blanked_documents(self, documents: dict[str, str], hits: Sequence[Hit]) -> dict[str, str]:
-        """Documents with their instruction-like spans blanked (offsets kept).
+    def withheld_texts(self, doc_id: str) -> list[str]:
+        """The instruction-like passages ``evidence_text`` blanks in a document."""
+        doc = self.document_text(doc_id) or ""
+        return [doc[a:b] for a, b in self._withheld.get(doc_id, [])]
 
-        A document up to ``_WHOLE_DOCUMENT_CHARS`` is checked whole; in a bigger one, the
-        neighbourhood of each hit.
+    def evidence_text(self, doc_id: str) -> str | None:
+        """The document as the answer pipeline reads it: withheld spans blanked, offsets kept.
+
+        No evidence sentence, context sentence, quote or citation can then come from planted
+        text. In a huge document only the neighbourhoods asked about so far (``withheld_in``:
+        every retrieved passage and every statement the pipeline is given) are checked.
         """
-        from diplorag.sentences import split_sentences
-        from diplorag.text.untrusted import withheld_spans
-
-        out = {}
-        for doc_id, text in documents.items():
-            if len(text) <= _WHOLE_DOCUMENT_CHARS:
-                if doc_id not in self._withheld:
-                    self._withheld[doc_id] = withheld_spans(text)
-                spans = list(self._withheld[doc_id])
-            else:
-                spans = []
-                for hit in hits:
-                    if hit.doc_id == doc_id:
-                        lo = max(0, hit.start - _CONTEXT_CHARS)
-                        hi = min(len(text), hit.end + _CONTEXT_CHARS)
-                        spans += withheld_spans(text, split_sentences(text, lo, hi))
-            for a, b in spans:
-                text = text[:a] + " " * (b - a) + text[b:]
-            out[doc_id] = text
-        return out
+        doc = self.document_text(doc_id)
+        if doc is None:
+            return None
+        if len(doc) <= _WHOLE_DOCUMENT_CHARS:
+            self.withheld_in(doc_id, 0, 0)
+        return _blanked(doc, self._withheld.get(doc_id, []))
 
     @property
     def embedder(self) -> Embedder:
@@ -546,7 +547,203 @@ class Session:
             lexical=self.handle.bm25 if mode in ("bm25", "hybrid") else None,
             allowed=allowed,
         )
-        return self.mark_withheld(self.handle.store.hits(scored))
+        return self.mark_withheld(self._with_speakers(self.handle.store.hits(scored)))
+
+    # -- who said what -------------------------------------------------------------------
+
+    def _statement_store(self) -> StatementStore:
+        store = self.handle.store.statements
+        if not store.present or self.handle.manifest.statements_version is None:
+            raise IndexMismatchError(
+                f"index {self.settings.index!r} has no statement index (who said what)",
+                hint="build it with: diplorag ingest PATH (documents are parsed, not re-embedded)",
+            )
+        return store
+
+    def _with_speakers(self, hits: list[Hit]) -> list[Hit]:
+        store = self.handle.store.statements
+        if not hits or not store.present:
+            return hits
+        out = []
+        for hit in hits:
+            names: list[str] = []
+            for st in store.statements_in(hit.doc_id, hit.start, hit.end):
+                if st.speaker and st.speaker not in names and st.sentence_end <= hit.end:
+                    names.append(st.speaker)
+            out.append(hit.model_copy(update={"speakers": names}) if names else hit)
+        return out
+
+    def speakers(
+        self, query: str | None = None, *, filters: Filters | None = None
+    ) -> SpeakersResult:
+        """People (and organisations) with statements, most statements first."""
+        from diplorag.statements.lookup import filter_speakers
+
+        store = self._statement_store()
+        filters = filters or Filters()
+        found = store.speakers(
+            since=filters.since, until=filters.until, path_glob=filters.path_glob()
+        )
+        if query:
+            found = filter_speakers(query, found)
+        return SpeakersResult(
+            index=self.settings.index, query=query, people=store.counts()[1], speakers=found
+        )
+
+    def said(
+        self,
+        person: str,
+        *,
+        about: str | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> SaidResult:
+        """A person's statements: newest first, or ranked by relevance to ``about``.
+
+        ``person`` is a name ("Lavrov", "Sergey Lavrov"), or a role as the documents write it
+        ("Putin's press secretary"). Nobody by that name: the result has no speaker and lists
+        the closest names.
+        """
+        from diplorag.statements.lookup import resolve
+
+        store = self._statement_store()
+        filters = filters or Filters()
+        every = store.speakers()
+        found = resolve(person, every)
+        result = SaidResult(
+            index=self.settings.index,
+            query=person,
+            about=about,
+            matched_by=found.how,
+            suggestions=found.suggestions,
+        )
+        if not found.speakers:
+            return result
+        chosen = found.speakers[0]
+        ids = [chosen.speaker_id]
+        if found.how == "role":
+            # "the Pentagon spokesman" is whoever held the role: every person who fits it as
+            # well as the best one speaks for it.
+            ids = [
+                s.speaker_id
+                for s in found.speakers
+                if found.fit.get(s.speaker_id) == (found.fit[chosen.speaker_id])
+            ]
+        statements = store.statements(
+            speaker_ids=ids,
+            since=filters.since,
+            until=filters.until,
+            path_glob=filters.path_glob(),
+        )
+        if about and statements:
+            statements = self.rank_statements(about, statements)
+        result.speaker = chosen
+        result.others = found.speakers[1:5]
+        result.total = len(statements)
+        result.statements = statements[: k or len(statements)]
+        return result
+
+    def _statement_context(self, st: Statement, reach: int = 240) -> str:
+        """The headline, the end of the previous sentence and the statement's own sentence."""
+        doc = self.document_text(st.doc_id) or ""
+        before = doc[max(0, st.sentence_start - reach) : st.sentence_start]
+        if " " in before:
+            before = before.split(" ", 1)[1]
+        return f"{st.title}. {before} {st.text}"
+
+    def rank_statements(self, topic: str, statements: list[Statement]) -> list[Statement]:
+        """Order statements by hybrid relevance to ``topic``: RRF of the passage's dense and
+        BM25 rank, the statement sentence's own term overlap and its embedding similarity."""
+        import numpy as np
+
+        from diplorag.retrieve import rrf
+        from diplorag.text.analyze import terms
+
+        covering = self.handle.store.chunk_ids_covering(
+            (s.doc_id, s.sentence_start, s.sentence_end) for s in statements
+        )
+        allowed = set(covering.values())
+        rankings: list[list[tuple[int, float]]] = []
+        if allowed:
+            chunk_scores = retrieve(
+                topic,
+                k=len(allowed),
+                mode="hybrid",
+                embedder=self.embedder,
+                vectors=self.handle.vectors,
+                lexical=self.handle.bm25,
+                allowed=allowed,
+            )
+            chunk_rank = {vid: r for r, (vid, _) in enumerate(chunk_scores)}
+            by_chunk = sorted(
+                (i for i in range(len(statements)) if covering.get(i) in chunk_rank),
+                key=lambda i: chunk_rank[covering[i]],
+            )
+            rankings.append([(i, 1.0) for i in by_chunk])
+        # A statement is often about what the sentence before it says ("Japanese media
+        # reported… 'This has nothing to do with reality,' Peskov said"), and the headline
+        # says what the story is about: both count for relevance.
+        texts = [self._statement_context(s) for s in statements]
+        wanted = set(terms(topic))
+        overlap = [len(wanted & set(terms(t))) for t in texts]
+        lexical = sorted((i for i, o in enumerate(overlap) if o), key=lambda i: -overlap[i])
+        rankings.append([(i, float(overlap[i])) for i in lexical])
+        # Embedding every sentence of a much-quoted person costs seconds: only the leaders.
+        first = [i for i, _ in rrf(rankings)][: self.settings.said_rerank_depth]
+        first += [i for i in range(len(statements)) if i not in set(first)][
+            : max(0, self.settings.said_rerank_depth - len(first))
+        ]
+        query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
+        vectors = self.embedder.encode_documents([texts[i] for i in first])
+        sims = np.asarray(vectors) @ query
+        rankings.append([(first[int(j)], float(sims[j])) for j in np.argsort(-sims)])
+        fused = rrf(rankings)
+        order = [i for i, _ in fused]
+        order += [i for i in range(len(statements)) if i not in set(order)]
+        score = dict(fused)
+        return [statements[i].model_copy(update={"score": score.get(i, 0.0)}) for i in order]
+
+    def statement_source(self) -> StatementSource:
+        """Who said what in this index: its statement index (``IndexStatements``)."""
+        if self._statements is None:
+            index = IndexStatements(self)
+            self._statements = index
+            self._speakers = self._speakers or index
+        return self._statements
+
+    def pipeline(
+        self, *, k: int | None = None, mode: Mode | None = None, filters: Filters | None = None
+    ) -> Pipeline:
+        """The answer pipeline wired to this index, embedder, model and statement source."""
+        from diplorag.answer.evidence import EvidencePolicy
+        from diplorag.answer.pipeline import Pipeline
+        from diplorag.answer.relevance import RelevancePolicy
+        from diplorag.answer.similarity import Similarity
+
+        if self._similarity is None:
+            self._similarity = Similarity(self.embedder)
+        statements = self.statement_source()
+
+        def search(text: str, n: int) -> list[Hit]:
+            hits = self.search(text, k=n, mode=mode, filters=filters)
+            return self.mark_withheld(hits, blank=True)
+
+        return Pipeline(
+            search=search,
+            document_text=self.evidence_text,
+            withheld=self.withheld_texts,
+            generator=lambda: self.generator,
+            similarity=self._similarity,
+            statements=statements,
+            speakers=self._speakers,
+            filters=filters,
+            max_tokens=self.settings.llm_max_tokens,
+            evidence_policy=EvidencePolicy(max_sentences=k or self.settings.ask_passages),
+            relevance_policy=RelevancePolicy(
+                min_score=self.settings.answer_min_relevance,
+                min_quote_score=self.settings.answer_min_relevance,
+            ),
+        )
 
     def ask(
         self,
@@ -555,196 +752,38 @@ class Session:
         k: int | None = None,
         mode: Mode | None = None,
         filters: Filters | None = None,
-        history: Sequence[tuple[str, str]] = (),
+        conversation: Conversation | None = None,
         on_evidence: Callable[[list[Hit], str | None], None] | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer ``question`` from the index with verified citations, or abstain.
 
-        Retrieval, evidence selection (who said what, relevance), then the model streams an
-        answer over the numbered passages, then every sentence is checked against them.
+        The steps of ``diplorag.answer.pipeline``: the question is read once (follow-up,
+        speaker, topic), evidence sentences are retrieved and judged for relevance, the model
+        writes grammar-constrained cited sentences, and each is verified by meaning.
 
         Args:
             question: The user's question.
-            k: How many passages the model reads (default ``settings.ask_passages``).
+            k: How many evidence sentences the model reads (default ``settings.ask_passages``).
             mode: Retrieval mode (default ``settings.mode``).
             filters: Date and source filters.
-            history: Earlier ``(question, answer)`` turns of a chat; a follow-up such as
-                "and what about Singapore?" is retrieved together with the previous question.
-            on_evidence: Called once with the passages (or the closest ones and the reason
-                for abstaining) before the model is asked anything.
+            conversation: The chat so far; a follow-up ("and what about Singapore?") inherits
+                the previous question's topic and speaker, and the turn is added to it.
+            on_evidence: Called once with the evidence sentences (or the closest ones and the
+                reason for abstaining) before the model is asked anything.
             on_token: Called with each piece of the answer as the model streams it.
 
         Returns:
-            The ``Answer``; ``abstained`` when the documents do not answer the question.
+            The ``Answer``; ``outcome`` says whether it is the model's checked sentences,
+            quoted evidence, or an abstention.
 
         Raises:
             ModelNotFoundError, ModelChecksumError: the language model is missing or damaged.
             GenerationError: llama.cpp failed.
         """
-        from diplorag.cite import verify_answer
-        from diplorag.evidence import (
-            EvidencePolicy,
-            follow_up_query,
-            follow_up_speaker,
-            select_evidence,
+        return self.pipeline(k=k, mode=mode, filters=filters).ask(
+            question, conversation=conversation, on_evidence=on_evidence, on_token=on_token
         )
-        from diplorag.generate.prompts import build_prompt
-
-        began = time.perf_counter()
-        timings: dict[str, float] = {}
-        query = follow_up_query(question, history)
-        speaker = follow_up_speaker(question, history)
-        n_passages = k or self.settings.ask_passages
-        hits = self.search(query, k=max(10, 3 * n_passages), mode=mode, filters=filters)
-        if speaker is not None:
-            # Decide "the documents attribute nothing to X" over X's own passages too, not
-            # only over what the whole question retrieved.
-            seen = {h.chunk_id for h in hits}
-            more = self.search(speaker, k=10, mode="bm25", filters=filters)
-            hits += [h for h in more if h.chunk_id not in seen]
-        # Planted instructions are blanked before evidence is chosen: they can neither make a
-        # question look answered nor be quoted, shown or cited.
-        hits = self.mark_withheld(hits, blank=True)
-        documents = self._blanked_documents(
-            {h.doc_id: t for h in hits if (t := self.document_text(h.doc_id))}, hits
-        )
-        follow_up = query != question
-        evidence = select_evidence(
-            question,
-            hits,
-            documents,
-            speaker=speaker,
-            context=history[-1][0] if follow_up else None,
-            policy=EvidencePolicy(max_passages=n_passages),
-        )
-        evidence.passages = self.mark_withheld(evidence.passages, blank=True)
-        evidence.closest = self.mark_withheld(evidence.closest, blank=True)
-        timings["retrieval_s"] = time.perf_counter() - began
-        if on_evidence:
-            on_evidence(
-                evidence.closest if evidence.abstain else evidence.passages, evidence.abstain_reason
-            )
-        timings["evidence_s"] = time.perf_counter() - began
-        if evidence.abstain:
-            return Answer(
-                question=question,
-                answer=ABSTAIN_TEXT,
-                abstained=True,
-                abstain_reason=evidence.abstain_reason,
-                evidence=evidence.closest,
-                timings=timings,
-            )
-
-        load_start = time.perf_counter()
-        loading = self._generator is None
-        generator = self.generator
-        if loading:
-            timings["model_load_s"] = time.perf_counter() - load_start
-        asked = f"{question} (follow-up to: {history[-1][0]})" if follow_up else question
-        prompt = build_prompt(asked, evidence.passages, history=history[-1:], speaker=speaker)
-        pieces: list[str] = []
-        interrupted = False
-        gen_start = time.perf_counter()
-        stream = generator.stream(prompt.messages, max_tokens=self.settings.llm_max_tokens)
-        try:
-            for piece in stream:
-                if not pieces:
-                    timings["first_token_s"] = time.perf_counter() - began
-                pieces.append(piece)
-                if on_token:
-                    on_token(piece)
-                cut = _stop_at("".join(pieces))
-                if cut is not None:
-                    pieces = ["".join(pieces)[:cut]]
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-        timings["generation_s"] = time.perf_counter() - gen_start
-        stats = generator.last_stats
-        if stats is not None:
-            timings["model_first_token_s"] = stats.first_token_seconds
-            timings["tokens_per_s"] = stats.tokens_per_second
-            timings["prompt_tokens"] = float(stats.prompt_tokens)
-            timings["completion_tokens"] = float(stats.completion_tokens)
-
-        raw = "".join(pieces)
-        verify_start = time.perf_counter()
-        checked, check_docs = _withhold(evidence.passages, documents, prompt.removed)
-        verified = verify_answer(raw, checked, question=question, documents=check_docs)
-        timings["verify_s"] = time.perf_counter() - verify_start
-        timings["total_s"] = time.perf_counter() - began
-        answer = Answer(
-            question=question,
-            answer=verified.answer,
-            abstained=False,
-            sentences=verified.sentences,
-            evidence=evidence.passages,
-            model=generator.name,
-            interrupted=interrupted,
-            removed_instructions=len(prompt.removed),
-            timings=timings,
-        )
-        if verified.model_abstained:
-            answer.abstained = True
-            answer.abstain_reason = "the model found no answer in the passages"
-            answer.answer = ABSTAIN_TEXT
-        elif not verified.supported:
-            answer.abstained = True
-            answer.abstain_reason = (
-                "nothing in the model's answer could be verified against the passages"
-                if raw.strip()
-                else "the model gave no answer"
-            )
-            answer.answer = ABSTAIN_TEXT
-        return answer
-
-
-def _stop_at(text: str) -> int | None:
-    """Where to cut a small model that has said all it will: an opening abstention, or a loop.
-
-    Small models often follow "The documents do not say." with filler, or repeat one
-    sentence until ``max_tokens``; neither adds anything a reader could check.
-    """
-    from diplorag.cite import is_abstention
-    from diplorag.sentences import split_sentences
-
-    spans = split_sentences(text)
-    if len(spans) < 2:
-        return None
-    complete = [text[a:b].strip() for a, b in spans[:-1]]  # the last one may be unfinished
-    if is_abstention(complete[0]):
-        return spans[0][1]
-    if len(complete) >= 2 and complete[-1] in complete[:-1]:
-        return spans[len(complete) - 2][1]
-    return None
-
-
-def _withhold(
-    passages: list[Hit], documents: dict[str, str], removed: Sequence[RemovedText]
-) -> tuple[list[Hit], dict[str, str]]:
-    """Blank the instruction-like text the prompt withheld, so no answer can cite it either.
-
-    Blanking with spaces keeps every offset, so quotes still slice the real document.
-    """
-    spans = [(r.n, r.start, r.end) for r in removed if r.field == "text"]
-    if not spans:
-        return passages, documents
-    passages = list(passages)
-    documents = dict(documents)
-    for n, start, end in spans:
-        hit = passages[n - 1]
-        text = hit.text[:start] + " " * (end - start) + hit.text[end:]
-        passages[n - 1] = hit.model_copy(update={"text": text})
-        doc = documents.get(hit.doc_id)
-        if doc is not None and doc[hit.start : hit.end] == hit.text:
-            a, b = hit.start + start, hit.start + end
-            documents[hit.doc_id] = doc[:a] + " " * (b - a) + doc[b:]
-    return passages, documents
 
 
 def search(
@@ -789,6 +828,130 @@ def ask(
         )
 
 
+class IndexStatements:
+    """The statement index as the answer pipeline reads it (``StatementSource``, ``SpeakerCheck``).
+
+    Speakers are read once per session; resolving a name or a role is then pure.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._speakers: list[Speaker] | None = None
+
+    @property
+    def _store(self) -> StatementStore:
+        return self._session._statement_store()
+
+    def speakers(self) -> list[Speaker]:
+        if self._speakers is None:
+            self._speakers = self._store.speakers()
+        return self._speakers
+
+    def find_speaker(self, question: str) -> Speaker | None:
+        """The person whose statements ``question`` asks about, if the index quotes them."""
+        found = self.resolve_question(question)
+        return found[0] if found is not None else None
+
+    def resolve_question(self, question: str) -> tuple[Speaker, str, str] | None:
+        """``(speaker, the phrase that named them, the question's topic)``, or ``None``."""
+        from diplorag.statements.lookup import resolve
+        from diplorag.statements.question import speaker_phrases, topic
+
+        people = [s for s in self.speakers() if s.kind == "PERSON"]
+        for phrase in _asked_phrases(speaker_phrases(question)):
+            found = resolve(phrase.phrase, people)
+            if found.speakers:
+                return found.speakers[0], phrase.phrase, topic(question, phrase)
+        return None
+
+    def asked_name(self, question: str) -> str | None:
+        """The phrase a question uses for the person it asks about, known to the index or not."""
+        from diplorag.statements.question import speaker_phrases
+
+        phrases = _asked_phrases(speaker_phrases(question))
+        return phrases[0].phrase if phrases else None
+
+    def said(self, speaker_id: str, about: str, k: int, filters: Filters | None) -> list[Statement]:
+        f = filters or Filters()
+        found = self._store.statements(
+            speaker_ids=[speaker_id], since=f.since, until=f.until, path_glob=f.path_glob()
+        )
+        if about and found:
+            found = self._session.rank_statements(about, found)
+        return self._checked(found[:k])
+
+    def _checked(self, statements: list[Statement]) -> list[Statement]:
+        """The statements, their neighbourhoods checked for planted instructions (huge files)."""
+        for st in statements:
+            self._session.withheld_in(st.doc_id, st.sentence_start, st.sentence_end)
+        return statements
+
+    def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
+        """Statements by anyone in the passages most relevant to ``topic``, best first."""
+        hits = self._session.search(topic, k=max(10, 3 * k), filters=filters)
+        seen: set[int] = set()
+        found: list[Statement] = []
+        for hit in hits:
+            for st in self._store.statements_in(hit.doc_id, hit.start, hit.end):
+                if st.statement_id not in seen and st.speaker_id is not None:
+                    seen.add(st.statement_id)
+                    found.append(st)
+        if not found:
+            return []
+        return self._checked(self._session.rank_statements(topic, found)[:k])
+
+    def suggest(self, name: str) -> list[str]:
+        from diplorag.statements.lookup import suggest
+
+        return suggest(name, self.speakers())
+
+    def statements_in(self, doc_id: str, start: int, end: int) -> list[Statement]:
+        return self._store.statements_in(doc_id, start, end)
+
+    def same_person(self, name: str, speaker_id: str) -> bool:
+        """Whether ``name`` ("Lavrov", "the Russian foreign minister") can mean ``speaker_id``."""
+        from diplorag.statements.lookup import resolve
+
+        return any(s.speaker_id == speaker_id for s in resolve(name, self.speakers()).speakers)
+
+
+def _asked_phrases(phrases: list[QuestionSpeaker]) -> list[QuestionSpeaker]:
+    """The phrases that may name the person a question asks about.
+
+    A question whose subject is a place or a body ("In which town did Japan stage…", "What did
+    Saudi Arabia say about Khashoggi") asks about no person, whoever else it names.
+    """
+    if phrases and phrases[0].rank == 5:
+        return []
+    return [p for p in phrases if p.rank < 5]
+
+
+def speakers(
+    settings: Settings, query: str | None = None, *, filters: Filters | None = None
+) -> SpeakersResult:
+    """People with statements in the index (see ``Session.speakers``)."""
+    with Session(settings) as session:
+        return session.speakers(query, filters=filters)
+
+
+def said(
+    person: str,
+    settings: Settings,
+    *,
+    about: str | None = None,
+    k: int | None = None,
+    filters: Filters | None = None,
+) -> SaidResult:
+    """A person's statements as a dated timeline, or ranked by topic (see ``Session.said``).
+
+    Raises:
+        IndexNotFoundError: the index was never built.
+        IndexMismatchError: the index has no statement index yet (run ``diplorag ingest``).
+    """
+    with Session(settings) as session:
+        return session.said(person, about=about, k=k, filters=filters)
+
+
 # -- evaluation ---------------------------------------------------------------------------------
 
 
@@ -801,11 +964,17 @@ def evaluate(
     mode: Mode | None = None,
     filters: Filters | None = None,
     progress: Progress | None = None,
+    answers_out: Path | None = None,
 ) -> EvalReport:
     """Score retrieval (and answers) on a question file in the ``dev_seed_qa.jsonl`` format.
 
     Retrieval metrics use the top 5 passages of ``search``; answers come from ``Session.ask``
-    with the settings' model, so time-to-first-token and tokens/s are real.
+    with the settings' model, so time-to-first-token and tokens/s are real. Outcomes are
+    also reported per ``kind`` of question (``said``, ``fact``, ``misattribution``, …).
+
+    Args:
+        answers_out: Also write every answer to this JSON Lines file, one ``Answer`` per
+            line with the question's ``id`` and ``kind``, for reading.
 
     Raises:
         ConfigError: the question file is missing or malformed.
@@ -821,8 +990,17 @@ def evaluate(
             hits = session.search(question, k=max(5, k or 5), mode=mode, filters=filters)
             return hits, time.perf_counter() - began
 
+        kinds = {r.question: (r.id, r.kind_name) for r in rows}
+        sink = answers_out.open("w", encoding="utf-8") if answers_out is not None else None
+
         def answer(question: str) -> Answer:
-            return session.ask(question, k=k, mode=mode, filters=filters)
+            result = session.ask(question, k=k, mode=mode, filters=filters)
+            if sink is not None:
+                qid, kind = kinds[question]
+                line = {"id": qid, "kind": kind, **result.model_dump(mode="json")}
+                sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+                sink.flush()
+            return result
 
         progress.start("Evaluating", len(rows))
         report = run_eval(
@@ -833,6 +1011,8 @@ def evaluate(
             progress=lambda _done: progress.advance(),
         )
         progress.finish()
+        if sink is not None:
+            sink.close()
     return report
 
 

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 out = Console(highlight=False, soft_wrap=True)
+_WHITE_SPACE = re.compile(r"\s+")
 err = Console(stderr=True, highlight=False)
 
 EXIT_CODES = """\b
@@ -45,14 +47,19 @@ Exit codes:
   13 disk full · 130 interrupted"""
 
 
+def _flat(text: str) -> str:
+    """``plain`` on one line; unlike ``plain_line`` the edges stay, so pieces keep their gaps."""
+    return _WHITE_SPACE.sub(" ", plain(text))
+
+
 def line(*parts: str | tuple[str, str]) -> Text:
     """One line of output: plain strings are untrusted text, ``(text, style)`` pairs styled."""
     out_text = Text()
     for part in parts:
         if isinstance(part, tuple):
-            out_text.append(plain_line(part[0]), style=part[1])
+            out_text.append(_flat(part[0]), style=part[1])
         else:
-            out_text.append(plain_line(part))
+            out_text.append(_flat(part))
     return out_text
 
 
@@ -276,9 +283,9 @@ def ingest(
     out.print(
         line(
             (report.index, "bold"),
-            ": " + ", ".join(parts) + f" · {report.chunks_embedded} chunks embedded in "
-            f"{report.seconds:.1f}s · index holds {report.total_documents} documents, "
-            f"{report.total_chunks} chunks",
+            ": " + ", ".join(parts) + f" · {report.chunks_embedded} chunks embedded, "
+            f"{report.documents_parsed} documents parsed in {report.seconds:.1f}s · index holds "
+            f"{report.total_documents} documents, {report.total_chunks} chunks",
         )
     )
 
@@ -294,7 +301,7 @@ def _rel(path: str) -> str:
 
 
 def _highlight(text: str, query: str) -> Text:
-    from diplorag.lexical import term_spans, terms
+    from diplorag.text.analyze import term_spans, terms
 
     wanted = set(terms(query))
     rich_text = Text(plain_line(text))
@@ -302,32 +309,6 @@ def _highlight(text: str, query: str) -> Text:
         if term in wanted:
             rich_text.stylize("bold yellow", start, end)
     return rich_text
-
-
-def _snippet(text: str, query: str, max_words: int = 70) -> tuple[int, int]:
-    """The span of the passage's best-matching sentences (most query terms), about max_words."""
-    from diplorag.lexical import terms
-    from diplorag.sentences import count_words, split_sentences
-
-    spans = split_sentences(text)
-    if not spans:
-        return 0, len(text)
-    wanted = set(terms(query))
-    scores = [len(wanted & set(terms(text[a:b]))) for a, b in spans]
-    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
-    lo = hi = best
-    words = count_words(text[slice(*spans[best])])
-    while True:  # grow towards the better-scoring neighbour while it fits
-        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
-        if not options:
-            break
-        nxt = max(options, key=lambda i: (scores[i], i == hi + 1))
-        extra = count_words(text[slice(*spans[nxt])])
-        if words + extra > max_words:
-            break
-        words += extra
-        lo, hi = min(lo, nxt), max(hi, nxt)
-    return spans[lo][0], spans[hi][1]
 
 
 WITHHELD = "[withheld: instruction-like text]"
@@ -353,8 +334,12 @@ def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
             (f"{_rel(hit.path)}:{hit.start}-{hit.end}", "dim"),
         )
     )
+    if hit.speakers:
+        out.print(line(("    said by: " + ", ".join(hit.speakers), "magenta")))
+    from diplorag.text.windows import best_window
+
     text = _shown(hit)
-    start, end = (0, len(text)) if full else _snippet(text, query)
+    start, end = (0, len(text)) if full else best_window(text, query)
     body = _highlight(" ".join(text[start:end].split()), query)
     prefix = "" if start == 0 else "… "
     suffix = "" if end >= len(text.rstrip()) else " …"
@@ -470,6 +455,161 @@ def search(
         out.print()
 
 
+# -- who said what ------------------------------------------------------------------------------
+
+
+def filter_options(f: F) -> F:
+    f = click.option(
+        "--source", metavar="GLOB", help="Only documents whose path or source URL matches."
+    )(f)
+    f = click.option("--until", metavar="DATE", help="Only documents published on or before DATE.")(
+        f
+    )
+    f = click.option("--since", metavar="DATE", help="Only documents published on or after DATE.")(
+        f
+    )
+    return f
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("query", required=False)
+@filter_options
+@index_options
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(1, 10_000),
+    default=25,
+    show_default=True,
+    help="How many speakers to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (diplorag.types.SpeakersResult).")
+@click.pass_context
+def speakers(
+    ctx: click.Context,
+    query: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """People (and organisations) the documents quote, with statement counts.
+
+    Each line: statements, documents, the name, other forms of it, roles the documents give,
+    outlets, first and last date. QUERY keeps names, aliases or roles that match it.
+
+    \b
+    Examples:
+      diplorag speakers
+      diplorag speakers lavrov
+      diplorag speakers "foreign minister" --since 2017-03-01 --json
+    """
+    from diplorag import api
+
+    settings = _settings(ctx, index=index, index_dir=index_dir)
+    result = api.speakers(settings, query, filters=_filters(since, until, source))
+    if as_json:
+        result.speakers = result.speakers[:limit]
+        _print_json(result.model_dump(mode="json"))
+        return
+    if not result.speakers:
+        out.print(line((f"nobody matches {query!r}" if query else "no statements", "yellow")))
+        return
+    for sp in result.speakers[:limit]:
+        row = line((f"{sp.statements:>5}  ", "bold cyan"), (sp.name, "bold"))
+        if sp.aliases:
+            row.append_text(line((" (" + ", ".join(sp.aliases[:3]) + ")", "dim")))
+        if sp.roles:
+            row.append_text(line(" · " + sp.roles[0]))
+        dates = [d.isoformat() for d in (sp.first_date, sp.last_date) if d]
+        span = " → ".join(dict.fromkeys(dates)) if dates else "date unknown"
+        outlets = ", ".join(sp.outlets[:3])
+        row.append_text(line((f" · {sp.documents} docs · {outlets} · {span}", "dim")))
+        out.print(row)
+    more = len(result.speakers) - limit
+    tail = f" · {more} more (-n)" if more > 0 else ""
+    out.print(
+        f"[dim]{len(result.speakers)} speakers · {result.people} people in the index{tail}[/]"
+    )
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("person")
+@click.option("--about", metavar="TOPIC", help="Rank the statements by relevance to TOPIC.")
+@click.option("-k", "k", type=click.IntRange(1, 10_000), help="Show at most K statements.")
+@filter_options
+@index_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (diplorag.types.SaidResult).")
+@click.pass_context
+def said(
+    ctx: click.Context,
+    person: str,
+    about: str | None,
+    k: int | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    index: str | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """What PERSON said: exact quotes with date, outlet, path and character offsets.
+
+    PERSON is a name as the documents write it ("Lavrov", "Sergey Lavrov", "Anusic"), or a
+    role ("Putin's press secretary"). Newest first; --about ranks by relevance to a topic.
+
+    \b
+    Examples:
+      diplorag said Kang
+      diplorag said "Sergey Lavrov" --about Iran -k 5
+      diplorag said "the Kremlin spokesman" --since 2017-03-01 --json
+    """
+    from diplorag import api
+    from diplorag.index.statement_store import outlet
+
+    settings = _settings(ctx, index=index, index_dir=index_dir)
+    result = api.said(person, settings, about=about, k=k, filters=_filters(since, until, source))
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    if result.speaker is None:
+        out.print(line((f"The documents quote nobody called {person!r}.", "yellow")))
+        if result.suggestions:
+            out.print(line("Closest names: " + ", ".join(result.suggestions)))
+        ctx.exit(1)
+    sp = result.speaker
+    how = {"surname": " (by surname)", "role": " (by role)"}.get(result.matched_by, "")
+    head = line((sp.name, "bold"), (how, "dim"))
+    if sp.roles:
+        head.append_text(line((" · " + "; ".join(sp.roles[:2]), "dim")))
+    out.print(head)
+    if result.others:
+        out.print(line(("  also: " + ", ".join(o.name for o in result.others), "dim")))
+    order = f"by relevance to {about!r}" if about else "newest first"
+    out.print(line((f"  {result.total} statements, {order}", "dim")))
+    out.print()
+    for st in result.statements:
+        date = st.published.isoformat() if st.published else "date unknown"
+        where = _where(st.path, st.sentence_start, st.sentence_end)
+        meta = f"{date} · {outlet(st.source, st.path)} · {where}"
+        kind = "quote" if st.direct else "reported"
+        neg = ", negated" if st.negated else ""
+        out.print(line((meta, "cyan"), (f"  {st.predicate} ({kind}{neg})", "dim")))
+        a, b = st.content_start - st.sentence_start, st.content_end - st.sentence_start
+        if not 0 <= a < b <= len(st.text):
+            a = b = 0
+        # Each piece made plain on its own, so the bold content stays where it was.
+        quote = Text("  “").append(_flat(st.text[:a]))
+        quote.append(_flat(st.text[a:b]), style="bold").append(_flat(st.text[b:]))
+        out.print(quote.append("”"))
+        if st.mention != sp.name:
+            out.print(line((f"  speaker written as: {st.mention}", "dim")))
+        out.print()
+
+
 # -- ask and chat -------------------------------------------------------------------------------
 
 
@@ -479,95 +619,31 @@ def _where(path: str, start: int, end: int) -> str:
 
 def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
     if reason:
-        out.print(
-            line(("The indexed documents do not say.", "bold yellow"), (f" ({reason})", "dim"))
-        )
         if passages:
-            out.print("[dim]Closest passages:[/]")
+            out.print(line((f"Closest sentences ({reason}):", "dim")))
     else:
         out.print("[dim]Evidence:[/]")
+    previous = None
     for hit in passages:
-        date = hit.published.isoformat() if hit.published else "date unknown"
-        out.print(
-            line(
-                (f"  [{hit.rank}]", "bold cyan"),
-                " ",
-                hit.title,
-                (f" ({date}) {_where(hit.path, hit.start, hit.end)}", "dim"),
-            )
-        )
-        # Evidence is what the model reads (already narrowed to ~80 words): show it whole.
-        text = _shown(hit)
-        start, end = _snippet(text, query, max_words=45) if reason else (0, len(text))
-        body = _highlight(" ".join(text[start:end].split()), query)
+        if hit.doc_id != previous:
+            date = hit.published.isoformat() if hit.published else "date unknown"
+            out.print(line("  ", hit.title, (f" ({date}) {_rel(hit.path)}", "dim")))
+            previous = hit.doc_id
+        body = _highlight(" ".join(_shown(hit).split()), query)
         body.stylize("dim")
-        out.print(Text("      ").append(body))
-    if not reason:
+        out.print(Text(f"    [{hit.rank}] ", style="bold cyan").append(body))
+    if passages:
         out.print()
 
 
 _STATUS_STYLE = {"verified": "green", "corrected": "cyan", "unverified": "yellow", "dropped": "red"}
 
 
-def _show_notes(sentences: list[Any], *, dim: bool = False, most: int = 5) -> None:
-    """One line per distinct checked sentence that has something to say (at most ``most``)."""
-    seen: set[str] = set()
-    shown = 0
-    for sentence in sentences:
-        if not sentence.reason or sentence.text in seen:
-            continue
-        seen.add(sentence.text)
-        if shown == most:
-            out.print("  [dim]…[/]")
-            return
-        shown += 1
-        style = "dim" if dim else _STATUS_STYLE.get(sentence.status, "white")
-        out.print(
-            line(
-                ("  " + sentence.status, style),
-                ": ",
-                (f"{sentence.text} — {sentence.reason}", "dim"),
-            )
-        )
-
-
-def _plain(text: str) -> str:
-    """Text without citation markers or spacing differences, to tell real edits apart."""
-    import re
-
-    return " ".join(re.sub(r"\s*\[[\d,\s\-–]+\]", "", text).split())
-
-
-def _show_checked(answer: Any, raw: str) -> None:
-    """After the stream: the verification verdicts, the checked answer, and the sources."""
-    if answer.interrupted:
-        out.print("[yellow](stopped)[/]")
-    if answer.abstained and answer.model is None:
-        return  # decided before any model ran: the reason and closest passages are shown
-    if answer.abstained:
-        out.print(line((answer.answer, "bold yellow"), (f" ({answer.abstain_reason})", "dim")))
-        _show_notes(answer.sentences, dim=True)
-        if answer.evidence:
-            out.print("[dim]Closest passages are listed above.[/]")
-        if answer.model:
-            _footer(answer)
-        return
-    changed = _plain(answer.answer) != _plain(raw)
-    notes = [s for s in answer.sentences if s.status in ("corrected", "unverified", "dropped")]
-    if changed:
-        out.print("[bold]Checked answer:[/]")
-        out.print(Text(plain(answer.answer)))
-    for sentence in notes:
-        style = _STATUS_STYLE.get(sentence.status, "white")
-        out.print(
-            line(
-                ("  " + sentence.status, style),
-                ": ",
-                (f"{sentence.text} — {sentence.reason}", "dim"),
-            )
-        )
+def _show_sources(answer: Any) -> None:
     cited: dict[int, list[Any]] = {}
     for sentence in answer.sentences:
+        if sentence.status == "dropped":
+            continue
         for c in sentence.citations:
             quotes = cited.setdefault(c.n, [])
             if all(q.quote_start != c.quote_start for q in quotes):
@@ -581,8 +657,38 @@ def _show_checked(answer: Any, raw: str) -> None:
         for c in cited[n]:
             speaker = f" — {c.speaker}" if c.speaker else ""
             out.print(line((f"      {_where(c.path, c.quote_start, c.quote_end)}{speaker}", "dim")))
-            out.print(line(("      “" + c.quote + "”", "italic")))
-    _footer(answer)
+            out.print(line(("      “" + " ".join(c.quote.split()) + "”", "italic")))
+
+
+def _show_checked(answer: Any, raw: str) -> None:
+    """After the stream: the checked answer (once), what its checks changed, the sources."""
+    from diplorag.answer.markers import strip_markers
+
+    if answer.interrupted:
+        out.print("[yellow](stopped)[/]")
+    if answer.outcome == "abstained":
+        reason = f" ({answer.abstain_reason})" if answer.abstain_reason else ""
+        out.print(line((answer.answer, "bold yellow"), (reason, "dim")))
+    elif answer.outcome == "quoted":
+        out.print(line((f"The model's answer did not hold up ({answer.abstain_reason}).", "dim")))
+        out.print(Text(plain(answer.answer)))
+    else:
+        if strip_markers(answer.answer)[0] != strip_markers(raw)[0]:
+            out.print("[bold]Checked answer:[/]")
+            out.print(Text(plain(answer.answer)))
+        for sentence in answer.sentences:
+            if sentence.status in ("corrected", "unverified", "dropped"):
+                style = _STATUS_STYLE.get(sentence.status, "white")
+                out.print(
+                    line(
+                        ("  " + sentence.status, style),
+                        ": ",
+                        (f"{sentence.text} — {sentence.reason}", "dim"),
+                    )
+                )
+    _show_sources(answer)
+    if answer.model:
+        _footer(answer)
 
 
 def _footer(answer: Any) -> None:
@@ -605,7 +711,7 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
     started = False
 
     def on_evidence(passages: list[Any], reason: str | None) -> None:
-        if stream:
+        if stream and passages:
             _show_evidence(passages, reason, question)
 
     def on_token(piece: str) -> None:
@@ -677,12 +783,14 @@ def ask(
 ) -> None:
     """Answer QUESTION (or - to read it from stdin), every claim cited and checked.
 
-    Shows the evidence first, streams the model's answer, then checks each sentence against
-    the passages it cites: unsupported citations are removed or moved, unsupported
-    sentences are marked [unverified], and each source is quoted with its exact character
-    span. When the documents do not answer the question, it says so and shows the closest
-    passages. Instruction-like text planted in documents is withheld from the model, shown
-    as withheld, and never cited.
+    Shows the numbered evidence sentences first, streams the model's answer, then checks each
+    sentence by meaning against the sentences it cites (numbers, names, negation, who said
+    it, support): unsupported citations are removed or moved, unsupported sentences are
+    marked [unverified], and each source is quoted with its exact character span. When
+    nothing holds up, the best evidence sentences are the answer ("The documents say:").
+    When the documents do not answer the question, it says so and shows the closest
+    sentences. Instruction-like text planted in documents is withheld from the model, never
+    evidence, and never cited.
 
     \b
     Examples:
@@ -716,7 +824,7 @@ def ask(
 
 CHAT_HELP = """\
   /sources   show the passages and quotes behind the last answer
-  /k N       how many passages the model reads (now {k})
+  /k N       how many evidence sentences the model reads (now {k})
   /reset     forget the conversation (follow-ups start afresh)
   /help      this list
   /quit      leave (also Ctrl-D). Ctrl-C stops an answer without leaving."""
@@ -771,10 +879,11 @@ def chat(
       /sources  /k N  /reset  /help  /quit      (Ctrl-C stops an answer, Ctrl-D leaves)
     """
     from diplorag import api
+    from diplorag.answer.conversation import Conversation
 
     settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context)
     passages = k or settings.ask_passages
-    history: list[tuple[str, str]] = []
+    conversation = Conversation()
     last: Any = None
     _enable_line_editing()
     with api.Session(settings) as session:
@@ -805,27 +914,34 @@ def chat(
                 if command == "/help":
                     out.print(CHAT_HELP.format(k=passages))
                 elif command == "/reset":
-                    history.clear()
+                    conversation.reset()
                     last = None
                     out.print("[dim]conversation forgotten[/]")
                 elif command == "/k":
                     if arg.strip().isdigit() and 1 <= int(arg) <= 20:
                         passages = int(arg)
-                        out.print(f"[dim]the model now reads {passages} passages[/]")
+                        out.print(f"[dim]the model now reads {passages} sentences[/]")
                     else:
                         out.print("[red]usage: /k N with N from 1 to 20[/]")
                 elif command == "/sources":
                     if last is None:
                         out.print("[dim]no answer yet[/]")
                     else:
-                        _show_evidence(last.evidence, last.abstain_reason, last.question)
+                        # A quoted answer has a reason too, but what it shows is evidence.
+                        reason = last.abstain_reason if last.outcome == "abstained" else None
+                        _show_evidence(last.evidence, reason, last.question)
                         _show_checked(last, last.answer)
                 else:
                     out.print(line((f"unknown command {command}", "red"), " — /help lists them"))
                 continue
             try:
                 last = _ask(
-                    session, entry, stream=True, k=passages, mode=_mode(mode), history=history
+                    session,
+                    entry,
+                    stream=True,
+                    k=passages,
+                    mode=_mode(mode),
+                    conversation=conversation,
                 )
             except KeyboardInterrupt:
                 out.print("\n[yellow](stopped)[/]")
@@ -835,8 +951,6 @@ def chat(
                     raise
                 err.print(line(("error:", "bold red"), " ", str(exc)))
                 continue
-            history.append((entry, last.answer))
-            del history[:-3]
 
 
 # -- eval ---------------------------------------------------------------------------------------
@@ -858,6 +972,11 @@ def _secs(value: float | None) -> str:
 @llm_option
 @llm_context_option
 @index_options
+@click.option(
+    "--answers-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write every answer to this JSON Lines file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context
 def eval_command(
@@ -873,19 +992,23 @@ def eval_command(
     llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
+    answers_out: Path | None,
     as_json: bool,
 ) -> None:
     """Measure retrieval and answer quality on QUESTIONS (JSON lines).
 
-    Each line: {"id", "question", "answerable", "gold_doc", "support": [...], "facts": [[...]]}
-    (the format of shared/eval/dev_seed_qa.jsonl). Reports support hit@1/3/5 and MRR; with
-    generation also fact recall, citation precision, abstention accuracy, wrong abstentions,
-    time to first token and tokens/s; then the targets and whether each was met.
+    Each line: {"id", "question", "answerable", "gold_doc", "support": [...], "facts": [[...]],
+    "kind"} (the format of shared/eval/dev_seed_qa.jsonl and dev_news_qa.jsonl; gold_doc is a
+    file name or stem, or a list of them). Reports support hit@1/3/5 and MRR; with generation
+    also, per kind of question, how many were answered, quoted, abstained and fully right
+    (every fact, cited to a gold document), fact recall, citation precision, abstention
+    accuracy, wrong abstentions, time to first token and tokens/s; then the targets.
 
     \b
     Examples:
       diplorag eval ../shared/eval/dev_seed_qa.jsonl --no-generate
       diplorag eval ../shared/eval/dev_seed_qa.jsonl --model smollm2-135m --json
+      diplorag eval ../shared/eval/dev_news_qa.jsonl --index news --answers-out answers.jsonl
     """
     from diplorag import api
 
@@ -898,20 +1021,22 @@ def eval_command(
         mode=_mode(mode),
         filters=_filters(since, until, source),
         progress=_RichProgress(err.is_terminal and not as_json),
+        answers_out=answers_out,
     )
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return
     table = Table(title=f"{questions.name} · index {settings.index}")
-    for col in ("id", "rank", "abstained", "facts", "citations", "first token", "answer / error"):
+    for col in ("id", "kind", "rank", "outcome", "facts", "citations", "first token", "answer"):
         table.add_column(col, overflow="fold")
     for row in report.rows:
-        expected = "" if row.answerable else " (unanswerable)"
-        abstained = "–" if row.abstained is None else ("yes" if row.abstained else "no")
+        outcome = row.outcome or "–"
+        style = "red" if row.correct_abstention is False else "green" if row.fully_right else ""
         table.add_row(
-            line(row.id + expected),
+            line(row.id),
+            line(row.kind),
             str(row.retrieval_rank or "–"),
-            line((abstained, "red" if row.correct_abstention is False else "")),
+            line((outcome, style)),
             _pct(row.fact_recall),
             f"{row.correct_citations}/{row.citations}" if row.citations else "–",
             _secs(row.timings.get("first_token_s")),
@@ -933,6 +1058,16 @@ def eval_command(
             f"{_pct(s.wrong_abstentions)} · first token p50 {_secs(s.first_token_p50_s)} · "
             f"{s.tokens_per_s_mean or 0:.1f} tok/s"
         )
+    if s.generated and s.by_kind:
+        kinds = Table(title="by kind of question")
+        for col in ("kind", "questions", "answered", "quoted", "abstained", "fully right"):
+            kinds.add_column(col, justify="left" if col == "kind" else "right")
+        for name, ks in s.by_kind.items():
+            right = str(ks.fully_right) if ks.answerable else "–"
+            kinds.add_row(
+                name, str(ks.questions), str(ks.answered), str(ks.quoted), str(ks.abstained), right
+            )
+        out.print(kinds)
     for t in s.targets:
         mark = "–" if t.passed is None else ("[green]met[/]" if t.passed else "[red]missed[/]")
         out.print(f"  target {t.name}: {_pct(t.value)} {mark}")

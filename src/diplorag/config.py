@@ -74,16 +74,31 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         20.0, gt=0, description="Files larger than this many MB are skipped at ingest."
     )
+    statements: bool = Field(
+        True,
+        description="Build the statement index (who said what, parsed with spaCy) at ingest.",
+    )
 
     top_k: int = Field(5, ge=1, le=100, description="Passages search returns.")
+    said_rerank_depth: int = Field(
+        60, ge=1, description="Statements re-ranked by embedding similarity in `said --about`."
+    )
     ask_passages: int = Field(
-        3,
+        5,
         ge=1,
         le=20,
-        description="Passages the model reads in ask and chat; each is narrowed to its "
-        "best ~80 words.",
+        description="Evidence sentences the model reads in ask and chat (context sentences "
+        "come on top).",
     )
     mode: RetrievalMode = Field("hybrid", description="Retrieval: dense, bm25 or hybrid.")
+    answer_min_relevance: float = Field(
+        0.475,
+        ge=0,
+        le=1,
+        description="Relevance (0..1: dense similarity, content words, names) below which ask "
+        "says the documents do not cover the question; calibrated for all-MiniLM-L6-v2 by "
+        "benchmarks/relevance.py.",
+    )
 
     llm: str = Field(DEFAULT_LLM, description="Known model name or path to a .gguf file.")
     llm_context: int = Field(

@@ -47,7 +47,7 @@ from pathlib import Path, PurePath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from diplorag.errors import ConfigError
-from diplorag.lexical import fold
+from diplorag.text.analyze import fold
 from diplorag.types import SCHEMA_VERSION, Answer, Hit, VerificationStatus
 
 Span = tuple[int, int]
@@ -70,9 +70,21 @@ class QARow(BaseModel):
     id: str = Field(min_length=1)
     question: str = Field(min_length=1)
     answerable: bool
-    gold_doc: str | None = None  # a file name (a path is reduced to its name)
+    # A file name or stem, or a list of them (a path is reduced to its name); any one counts.
+    gold_doc: str | list[str] | None = None
     support: list[str] = Field(default_factory=list)  # exact substrings of the gold document
     facts: list[list[str]] = Field(default_factory=list)  # each fact: acceptable phrasings
+    kind: str | None = None  # said, fact, unanswerable-topic, misattribution, absent
+
+    @property
+    def gold_docs(self) -> list[str]:
+        if self.gold_doc is None:
+            return []
+        return [self.gold_doc] if isinstance(self.gold_doc, str) else list(self.gold_doc)
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind or ("answerable" if self.answerable else "unanswerable")
 
     @field_validator("support")
     @classmethod
@@ -91,9 +103,9 @@ class QARow(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> QARow:
-        if self.answerable and not (self.gold_doc and self.support):
+        if self.answerable and not (self.gold_docs and self.support):
             raise ValueError("an answerable question needs gold_doc and at least one support")
-        if not self.answerable and (self.support or self.facts):
+        if not self.answerable and (self.support or self.facts or self.gold_docs):
             raise ValueError("an unanswerable question has no support or facts")
         return self
 
@@ -172,8 +184,11 @@ def fact_recall(answer_text: str, facts: Sequence[Sequence[str]]) -> float | Non
 
 
 def same_document(path: str, gold_doc: str) -> bool:
-    """True if ``path`` names the gold document (compared by file name)."""
-    return bool(path) and PurePath(path).name == PurePath(gold_doc).name
+    """True if ``path`` names the gold document (by file name, or by stem: "3632" = "3632.md")."""
+    if not path:
+        return False
+    p, g = PurePath(path), PurePath(gold_doc)
+    return p.name == g.name or (not g.suffix and p.stem == g.name)
 
 
 def find_spans(text: str, passage: str) -> list[Span]:
@@ -239,7 +254,27 @@ def locate_support(gold_doc: str, support: Sequence[str], doc_text: str | None) 
     return GoldSupport(gold_doc, tuple(spans), tuple(unlocated))
 
 
-def support_rank(hits: Sequence[Hit], gold: GoldSupport) -> int | None:
+@dataclass(frozen=True)
+class GoldSet:
+    """The support of every gold document of a question: a match in any one counts."""
+
+    golds: tuple[GoldSupport, ...]
+
+    @property
+    def unlocated(self) -> tuple[str, ...]:
+        return tuple(p for g in self.golds for p in g.unlocated)
+
+    def hit_matches(self, hit: Hit) -> bool:
+        return any(g.hit_matches(hit) for g in self.golds)
+
+    def quote_matches(self, path: str, start: int, end: int, quote: str) -> bool:
+        return any(g.quote_matches(path, start, end, quote) for g in self.golds)
+
+    def from_gold_document(self, path: str) -> bool:
+        return any(same_document(path, g.gold_doc) for g in self.golds)
+
+
+def support_rank(hits: Sequence[Hit], gold: GoldSupport | GoldSet) -> int | None:
     """1-based position of the first hit that overlaps a support passage, or None."""
     for position, hit in enumerate(hits, start=1):
         if gold.hit_matches(hit):
@@ -261,7 +296,7 @@ def shown_citations(answer: Answer) -> list[tuple[str, int, int, str]]:
     ]
 
 
-def citation_counts(answer: Answer, gold: GoldSupport) -> tuple[int, int]:
+def citation_counts(answer: Answer, gold: GoldSupport | GoldSet) -> tuple[int, int]:
     """``(correct, total)`` citations of ``answer`` against the gold support."""
     cited = shown_citations(answer)
     return sum(gold.quote_matches(*c) for c in cited), len(cited)
@@ -287,6 +322,7 @@ class EvalRow(BaseModel):
     id: str
     question: str
     answerable: bool
+    kind: str = "answerable"
     gold_doc: str | None = None
     retrieval_rank: int | None = None
     hits_returned: int = 0
@@ -298,6 +334,8 @@ class EvalRow(BaseModel):
     generated: bool = False
     answer: str | None = None
     abstained: bool | None = None
+    outcome: str | None = None  # answered, quoted, abstained
+    fully_right: bool | None = None  # every fact present and a citation from a gold document
     correct_abstention: bool | None = None  # abstained on unanswerable, answered on answerable
     fact_recall: float | None = None
     citations: int = 0
@@ -313,6 +351,18 @@ class Target(BaseModel):
     value: float | None  # None: not measured in this run
     threshold: float
     passed: bool | None  # None: not measured
+
+
+class KindSummary(BaseModel):
+    """Outcomes of one kind of question (said, fact, unanswerable-topic, …)."""
+
+    questions: int = 0
+    answerable: bool = True
+    answered: int = 0  # the model's checked sentences
+    quoted: int = 0  # evidence sentences shown as the answer
+    abstained: int = 0
+    fully_right: int = 0  # answerable: every fact present, cited to a gold document
+    errors: int = 0
 
 
 class EvalSummary(BaseModel):
@@ -336,6 +386,7 @@ class EvalSummary(BaseModel):
     first_token_p50_s: float | None = None
     generation_p50_s: float | None = None
     tokens_per_s_mean: float | None = None
+    by_kind: dict[str, KindSummary] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
 
     @property
@@ -387,6 +438,17 @@ def summarize(rows: Sequence[EvalRow], *, generated: bool) -> EvalSummary:
         s.first_token_p50_s = median(_timing(rows, "first_token_s"))
         s.generation_p50_s = median(_timing(rows, "generation_s"))
         s.tokens_per_s_mean = mean(_timing(rows, "tokens_per_s"))
+    for r in rows:
+        k = s.by_kind.setdefault(r.kind, KindSummary(answerable=r.answerable))
+        k.questions += 1
+        k.errors += r.error is not None
+        if r.outcome == "answered":
+            k.answered += 1
+        elif r.outcome == "quoted":
+            k.quoted += 1
+        elif r.outcome == "abstained":
+            k.abstained += 1
+        k.fully_right += bool(r.fully_right)
     s.targets = [
         _target("hit@3 = 100 %", s.hit_at_3, TARGET_HIT_AT_3),
         _target("abstention accuracy ≥ 90 %", s.abstention_accuracy, TARGET_ABSTENTION_ACCURACY),
@@ -420,13 +482,12 @@ class _DocTexts:
         return self._cache[path]
 
 
-def _gold_path(row: QARow, hits: Sequence[Hit], answer: Answer | None) -> str:
+def _gold_path(gold_doc: str, hits: Sequence[Hit], answer: Answer | None) -> str:
     """The gold document's path as the index knows it (from a hit or citation), else its name."""
-    assert row.gold_doc is not None
     paths = [h.path for h in hits]
     if answer is not None:
         paths += [c[0] for c in shown_citations(answer)] + [h.path for h in answer.evidence]
-    return next((p for p in paths if same_document(p, row.gold_doc)), row.gold_doc)
+    return next((p for p in paths if same_document(p, gold_doc)), gold_doc)
 
 
 def run_eval(
@@ -469,7 +530,11 @@ def _run_one(
     texts: _DocTexts,
 ) -> EvalRow:
     result = EvalRow(
-        id=row.id, question=row.question, answerable=row.answerable, gold_doc=row.gold_doc
+        id=row.id,
+        question=row.question,
+        answerable=row.answerable,
+        kind=row.kind_name,
+        gold_doc=", ".join(row.gold_docs) or None,
     )
     errors: list[str] = []
     hits: list[Hit] = []
@@ -488,6 +553,7 @@ def _run_one(
     if answer is not None:
         result.answer = answer.answer
         result.abstained = answer.abstained
+        result.outcome = answer.outcome
         result.timings = dict(answer.timings)
     elif ask is not None:
         result.abstained = False
@@ -495,15 +561,20 @@ def _run_one(
         result.correct_abstention = result.abstained != row.answerable
 
     if row.answerable:
-        assert row.gold_doc is not None
-        path = _gold_path(row, hits, answer)
-        text = texts.get(path)
-        if text is None:
-            why = texts.failures.get(path, "doc_text gave None")
-            result.warnings.append(f"no text for {path} ({why}): support matched by its words")
-        gold = locate_support(row.gold_doc, row.support, text)
-        if text is not None:
-            result.warnings += [f"support not found in {path}: {p!r}" for p in gold.unlocated]
+        golds = []
+        for gold_doc in row.gold_docs:
+            path = _gold_path(gold_doc, hits, answer)
+            text = texts.get(path)
+            if text is None:
+                why = texts.failures.get(path, "doc_text gave None")
+                result.warnings.append(f"no text for {path} ({why}): support matched by its words")
+            gold_one = locate_support(gold_doc, row.support, text)
+            if text is not None:
+                result.warnings += [
+                    f"support not found in {path}: {p!r}" for p in gold_one.unlocated
+                ]
+            golds.append(gold_one)
+        gold = GoldSet(tuple(golds))
         result.retrieval_rank = support_rank(hits, gold)
         result.reciprocal_rank = reciprocal_rank(result.retrieval_rank)
         rank = result.retrieval_rank
@@ -516,5 +587,11 @@ def _run_one(
                 result.correct_citations, result.citations = citation_counts(answer, gold)
                 if result.citations:
                     result.citation_precision = result.correct_citations / result.citations
+                cited_gold = any(gold.from_gold_document(c[0]) for c in shown_citations(answer))
+                result.fully_right = (
+                    not answer.abstained
+                    and (result.fact_recall is None or result.fact_recall == 1.0)
+                    and cited_gold
+                )
     result.error = "; ".join(errors) or None
     return result

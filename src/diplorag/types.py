@@ -8,10 +8,13 @@ one ``schema_version``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from diplorag.errors import ConfigError
 
 SCHEMA_VERSION = 1
 
@@ -78,6 +81,7 @@ class Hit(_Model):
     text: str
     encoding: str = "utf-8"
     withheld: list[tuple[int, int]] = Field(default_factory=list)
+    speakers: list[str] = Field(default_factory=list)  # who makes statements in this passage
 
 
 class SearchResult(_Model):
@@ -103,6 +107,7 @@ class IngestReport(_Model):
     removed: list[str] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)
     chunks_embedded: int = 0
+    documents_parsed: int = 0  # documents (re)parsed into the statement index
     total_documents: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -126,6 +131,7 @@ class Manifest(_Model):
     chunker: ChunkerSettings
     documents: int
     chunks: int
+    statements_version: int | None = None  # rules the statement index was built with
     generation: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -140,6 +146,55 @@ class IndexStatus(_Model):
     path: str
     manifest: Manifest
     size_bytes: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters on documents. A document with no known date fails a date filter."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    source: str | None = None  # glob on the path (``*`` prefixed unless absolute) or source
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise ConfigError(
+                f"--since {self.since} is after --until {self.until}", hint="swap the dates"
+            )
+        if self.source is not None:
+            problem = _glob_problem(self.source)
+            if problem:
+                raise ConfigError(
+                    f"invalid --source pattern {self.source!r}: {problem}",
+                    hint="use * for any text, ? for one character, [abc] for one of a set",
+                )
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.source)
+
+    def path_glob(self) -> str | None:
+        if not self.source:
+            return None
+        s = self.source
+        return s if s.startswith(("/", "*")) else "*" + s
+
+
+def _glob_problem(pattern: str) -> str | None:
+    """Why SQLite's GLOB could never match ``pattern`` as meant, or ``None``."""
+    if not pattern.strip():
+        return "it is empty"
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            j = i + 1
+            j += pattern[j : j + 1] == "^"
+            j += pattern[j : j + 1] == "]"  # "[]…]" and "[^]…]" hold a literal "]"
+            close = pattern.find("]", j)
+            if close < 0:
+                return "a '[' is never closed by ']'"
+            i = close
+        i += 1
+    return None
 
 
 class VerificationStatus(StrEnum):
@@ -172,15 +227,101 @@ class AnswerSentence(_Model):
     citations: list[Citation] = Field(default_factory=list)
 
 
+Outcome = Literal["answered", "quoted", "abstained"]
+
+
 class Answer(_Model):
+    """What ``ask`` returns; ``answer`` is the text the user reads as the answer.
+
+    ``outcome`` is ``answered`` (the model's checked sentences), ``quoted`` (no sentence of the
+    model survived its check, so the best evidence sentences are the answer, under "The
+    documents say:") or ``abstained`` (the documents do not answer; ``answer`` says why and, for
+    a statement someone else made, quotes it).
+    """
+
     schema_version: int = SCHEMA_VERSION
     question: str
     answer: str
     abstained: bool
     abstain_reason: str | None = None
+    outcome: Outcome = "answered"
+    speaker: str | None = None  # the person the question asks about, as the parser resolved it
     sentences: list[AnswerSentence] = Field(default_factory=list)
     evidence: list[Hit] = Field(default_factory=list)
     model: str | None = None
     interrupted: bool = False  # the user stopped the answer (Ctrl-C); what came is verified
     removed_instructions: int = 0  # instruction-like sentences kept out of the prompt
     timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Statement(_Model):
+    """One attributed statement: who said (urged, denied, …) what, with exact offsets.
+
+    Offsets are into the document's stored text: ``text == doc[sentence_start:sentence_end]``
+    and ``content == doc[content_start:content_end]``.
+    """
+
+    statement_id: int
+    doc_id: str
+    path: str
+    title: str
+    published: dt.date | None = None
+    source: str | None = None
+    sentence_start: int
+    sentence_end: int
+    content_start: int
+    content_end: int
+    text: str  # the sentence that carries the statement
+    content: str  # what was said (the quote, or the reported clause)
+    speaker_id: str | None = None  # resolved entity; None when the parser could not resolve it
+    speaker: str | None = None  # that entity's canonical name ("Sergei Lavrov")
+    speaker_kind: Literal["PERSON", "ORG", "GPE", "NORP"] | None = None
+    mention: str  # the speaker as written at this statement ("He", "the Kremlin spokesman")
+    mention_start: int | None = None
+    mention_end: int | None = None
+    predicate: str  # lemma of the speech or stance predicate: say, urge, deny, according to
+    direct: bool = False  # a direct quote, not reported speech
+    negated: bool = False  # the predicate is negated ("did not say", "refused to confirm")
+    score: float = 0.0  # relevance to a topic, when ranked (0 otherwise)
+
+
+class Speaker(_Model):
+    """A person (or organisation) the statement index knows, across all documents."""
+
+    speaker_id: str
+    name: str  # canonical name: the fullest form the documents give
+    kind: Literal["PERSON", "ORG", "GPE", "NORP"]
+    statements: int
+    documents: int
+    aliases: list[str] = Field(default_factory=list)  # other spellings and short forms seen
+    roles: list[str] = Field(
+        default_factory=list
+    )  # "Russian Foreign Minister", "Kremlin spokesman"
+    outlets: list[str] = Field(default_factory=list)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+
+
+class SpeakersResult(_Model):
+    """``diplorag speakers --json``."""
+
+    schema_version: int = SCHEMA_VERSION
+    index: str
+    query: str | None = None
+    people: int  # person entities in the whole index
+    speakers: list[Speaker]
+
+
+class SaidResult(_Model):
+    """``diplorag said PERSON --json``: a person's statements, newest first or by topic."""
+
+    schema_version: int = SCHEMA_VERSION
+    index: str
+    query: str
+    about: str | None = None
+    speaker: Speaker | None = None  # whom the query was resolved to; None if nobody
+    matched_by: Literal["name", "surname", "role", "none"] = "none"
+    others: list[Speaker] = Field(default_factory=list)  # other people the query can mean
+    suggestions: list[str] = Field(default_factory=list)  # close names, when nobody matched
+    total: int = 0  # statements of the speaker that pass the filters
+    statements: list[Statement] = Field(default_factory=list)

@@ -2,7 +2,8 @@
 
 Backends, one per file: ``llama.LlamaGenerator`` (llama.cpp, the real one) and
 ``fake.ScriptedGenerator`` (scripted replies, for tests). ``models`` turns a model name into a
-verified GGUF; ``prompts`` turns a question and passages into chat messages.
+verified GGUF; ``prompts`` turns a question and evidence sentences into chat messages;
+``grammar`` is the GBNF form an answer must take.
 
 Importing this package is cheap: nothing here imports ``llama_cpp``.
 """
@@ -66,7 +67,12 @@ class Generator(Protocol):
     last_stats: GenerationStats | None
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
     ) -> Iterator[str]:
         """Yield the reply to ``messages`` piece by piece.
 
@@ -74,6 +80,7 @@ class Generator(Protocol):
             messages: The chat so far, system message first, ending with the user's turn.
             max_tokens: Stop after this many tokens.
             stop: Strings that end the reply; they are not part of it.
+            grammar: A GBNF grammar the reply must follow (``generate.grammar``), or ``None``.
 
         Raises:
             GenerationError: the model failed (e.g. the prompt does not fit its context).

@@ -36,6 +36,7 @@ class ScriptedGenerator:
         self.name = name
         self.last_stats: GenerationStats | None = None
         self.calls: list[list[ChatMessage]] = []
+        self.grammars: list[str | None] = []  # the grammar of every call (not enforced)
         if isinstance(replies, str):
             replies = [replies]  # one reply, not one reply per character
         self._replies: list[str] | None = None if callable(replies) else list(replies)
@@ -49,7 +50,12 @@ class ScriptedGenerator:
         return self.calls[-1]
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
     ) -> Iterator[str]:
         """Yield the next scripted reply in word-sized pieces.
 
@@ -61,6 +67,7 @@ class ScriptedGenerator:
         """
         # Recorded now, not on first next(), so a test sees the prompt even if it never iterates.
         self.calls.append(copy.deepcopy(messages))
+        self.grammars.append(grammar)
         text = self._next_reply(messages)
         return self._pieces(text, max_tokens=max_tokens, stop=stop)
 

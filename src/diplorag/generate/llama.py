@@ -109,7 +109,12 @@ class LlamaGenerator:
     # -- the Generator protocol -----------------------------------------------------------------
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
     ) -> Iterator[str]:
         """Yield the reply to ``messages`` as it is generated, a token or so at a time.
 
@@ -120,6 +125,8 @@ class LlamaGenerator:
             messages: The chat so far, system message first, ending with the user's turn.
             max_tokens: Stop after this many tokens.
             stop: Strings that end the reply; they are not part of it.
+            grammar: A GBNF grammar the reply must follow; sampling only ever picks tokens
+                that keep the reply inside it.
 
         Yields:
             Pieces of the reply text, in order.
@@ -138,7 +145,9 @@ class LlamaGenerator:
         chunks: Iterator[dict[str, Any]] | None = None
         try:
             try:
+                compiled = self._grammar(grammar) if grammar is not None else None
                 chunks = self._llm.create_chat_completion(
+                    grammar=compiled,
                     messages=list(messages),
                     stream=True,
                     max_tokens=max_tokens,
@@ -183,6 +192,18 @@ class LlamaGenerator:
             )
 
     # -- extras ---------------------------------------------------------------------------------
+
+    def _grammar(self, text: str) -> Any:
+        """Compile a GBNF grammar (invalid grammar is a bug here, reported as such)."""
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        captured = io.StringIO()
+        try:
+            with _captured_stderr(captured):
+                return LlamaGrammar.from_string(text, verbose=False)
+        except ValueError as exc:
+            log = captured.getvalue()[:200]
+            raise GenerationError(f"invalid answer grammar: {exc}: {log}") from None
 
     @property
     def n_ctx(self) -> int:

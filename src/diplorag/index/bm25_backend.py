@@ -1,4 +1,4 @@
-"""BM25 over chunk texts with bm25s, using diplorag's own terms (``diplorag.lexical``).
+"""BM25 over chunk texts with bm25s, using the one analyser (``diplorag.text.analyze``).
 
 Rebuilt from the chunk store on every ingest that changes anything: bm25s indexes ~14,000
 chunks in about a second, far less than embedding even one new document costs.
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from diplorag.errors import IndexCorruptError
-from diplorag.lexical import terms
+from diplorag.text.analyze import terms
 
 FOLDER = "bm25"
 IDS_FILE = "vector_ids.json"

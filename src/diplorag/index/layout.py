@@ -424,7 +424,13 @@ class IndexWriter:
                 numbers.append(int(head))
         return max(numbers)
 
-    def commit(self, *, embedding_model: str, chunker: ChunkerSettings) -> Manifest:
+    def commit(
+        self,
+        *,
+        embedding_model: str,
+        chunker: ChunkerSettings,
+        statements_version: int | None = None,
+    ) -> Manifest:
         """Write the vectors, BM25 and manifest, then atomically make this generation live."""
         self.store.commit()
         documents, chunks = self.store.counts()
@@ -441,6 +447,7 @@ class IndexWriter:
             chunker=chunker,
             documents=documents,
             chunks=chunks,
+            statements_version=statements_version,
             generation=self.generation,
             created_at=self.created_at,
             updated_at=dt.datetime.now(dt.UTC),

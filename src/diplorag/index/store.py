@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from diplorag.errors import IndexCorruptError
+from diplorag.index.statement_store import StatementStore
 from diplorag.types import Chunk, Document, Hit
 
 FILE_NAME = "chunks.sqlite"
@@ -82,6 +83,7 @@ class ChunkStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
             # Generations written before encodings were recorded hold UTF-8 documents only.
             self._encoding = "d.encoding" if "encoding" in columns else "'utf-8'"
+            self.statements = StatementStore(self._db, readonly=readonly)
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(
                 f"cannot read {path}: {exc}", hint="rebuild it: diplorag ingest --rebuild PATH"
@@ -145,7 +147,25 @@ class ChunkStore:
         ]
         self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        self.statements.delete_document(doc_id)
         return ids
+
+    def iter_documents(self) -> Iterator[tuple[str, str, int]]:
+        """``(doc_id, text, body_start)`` of every stored document."""
+        yield from self._db.execute("SELECT doc_id, text, body_start FROM documents")
+
+    def chunk_ids_covering(self, spans: Iterable[tuple[str, int, int]]) -> dict[int, int]:
+        """For ``(doc_id, start, end)`` spans: span index → vector id of a chunk holding it."""
+        out: dict[int, int] = {}
+        for i, (doc_id, start, end) in enumerate(spans):
+            row = self._db.execute(
+                'SELECT vector_id FROM chunks WHERE doc_id=? AND start<=? AND "end">=?'
+                " ORDER BY ordinal LIMIT 1",
+                (doc_id, start, end),
+            ).fetchone()
+            if row is not None:
+                out[i] = int(row[0])
+        return out
 
     def document(self, doc_id: str) -> DocumentRecord | None:
         row = self._db.execute(

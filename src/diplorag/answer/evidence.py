@@ -1,0 +1,242 @@
+"""Evidence: the few exact sentences the model may answer from, numbered [1]..[n].
+
+Candidates are the sentences of the retrieved passages (or of a person's statements); each is
+scored against the question by meaning (dense similarity) and by words (content-term coverage),
+the best are kept, and a kept sentence that opens with "He …" or continues a quote brings the
+sentence before it, so the model (and the reader) sees who is talking. Every evidence sentence
+is a ``Hit`` whose ``start``/``end`` are offsets into its document:
+``document[start:end] == hit.text``.
+
+Planted instructions never become evidence: the documents the pipeline passes in have their
+withheld spans blanked (``api.Session.evidence_text``), so those sentences are empty here, and a
+sentence that still reads like an instruction is kept out and counted (``Evidence.removed``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from diplorag.answer.query import Query
+from diplorag.answer.similarity import Similarity
+from diplorag.generate.prompts import reads_like_instruction
+from diplorag.sentences import count_words, split_sentences
+from diplorag.text.analyze import entity_keys, name_key, terms
+from diplorag.types import Hit, Statement
+
+__all__ = [
+    "Candidate",
+    "Evidence",
+    "EvidencePolicy",
+    "candidates_from_hits",
+    "candidates_from_statements",
+    "coverage",
+    "score_candidates",
+    "select_evidence",
+]
+
+_OPENS_WITH_REFERENCE = re.compile(
+    r"^\W*(?:he|she|they|his|her|their|it|this|that|the\s+(?:minister|spokesm[ae]n|spokeswoman|"
+    r"official|ambassador|envoy|president|secretary|diplomat|chancellor))\b|^\s*[\"“]",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class EvidencePolicy:
+    """How much evidence the model reads."""
+
+    max_sentences: int = 5  # sentences chosen for their relevance
+    max_total: int = 8  # with the context sentences they bring
+    per_document: int = 3
+    min_words: int = 4  # shorter "sentences" are headings and bylines
+
+
+@dataclass
+class Candidate:
+    """A sentence that could be evidence, and how well it fits the question."""
+
+    hit: Hit  # one sentence, document offsets
+    speaker: str | None = None  # the parser's speaker, when it is a statement
+    dense: float = 0.0
+    lexical: float = 0.0
+    entities: float = 1.0
+
+    @property
+    def score(self) -> float:
+        return 0.6 * self.dense + 0.4 * self.lexical
+
+
+@dataclass
+class Evidence:
+    """What the model is shown, numbered from 1, and what it was chosen from."""
+
+    sentences: list[Hit]  # sentences[n - 1] is [n]
+    speakers: list[str | None]
+    candidates: list[Candidate] = field(default_factory=list)  # best first
+    documents: dict[str, str] = field(default_factory=dict)
+    removed: int = 0  # instruction-like sentences kept out
+    withheld: list[str] = field(default_factory=list)  # planted text blanked in the documents
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+
+def _sentence_hit(hit: Hit, document: str, start: int, end: int) -> Hit:
+    # ``withheld`` is relative to the text: re-based onto the sentence, what overlaps it.
+    withheld = [
+        (max(a + hit.start, start) - start, min(b + hit.start, end) - start)
+        for a, b in hit.withheld
+        if a + hit.start < end and start < b + hit.start
+    ]
+    return hit.model_copy(
+        update={"start": start, "end": end, "text": document[start:end], "withheld": withheld}
+    )
+
+
+def candidates_from_hits(
+    hits: Sequence[Hit], documents: Mapping[str, str], policy: EvidencePolicy = EvidencePolicy()
+) -> list[Candidate]:
+    """Every sentence of the retrieved passages, once, in retrieval order."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Candidate] = []
+    for hit in hits:
+        document = documents.get(hit.doc_id)
+        if document is None or document[hit.start : hit.end] != hit.text:
+            continue  # the document changed under us: offsets would lie
+        for start, end in split_sentences(document, hit.start, hit.end):
+            if (hit.doc_id, start) in seen or count_words(document[start:end]) < policy.min_words:
+                continue
+            seen.add((hit.doc_id, start))
+            out.append(Candidate(_sentence_hit(hit, document, start, end)))
+    return out
+
+
+def candidates_from_statements(
+    statements: Sequence[Statement], documents: Mapping[str, str]
+) -> list[Candidate]:
+    """The sentences that carry ``statements``, with their parsed speakers."""
+    out: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for st in statements:
+        document = documents.get(st.doc_id)
+        if document is None or document[st.sentence_start : st.sentence_end] != st.text:
+            continue
+        if (st.doc_id, st.sentence_start) in seen:
+            continue
+        seen.add((st.doc_id, st.sentence_start))
+        hit = Hit(
+            rank=0,
+            score=st.score,
+            chunk_id=f"statement-{st.statement_id}",
+            doc_id=st.doc_id,
+            title=st.title,
+            published=st.published,
+            source=st.source,
+            path=st.path,
+            start=st.sentence_start,
+            end=st.sentence_end,
+            text=st.text,
+        )
+        out.append(Candidate(hit, speaker=st.speaker))
+    return out
+
+
+def _previous_sentence(document: str, start: int) -> tuple[int, int] | None:
+    spans = split_sentences(document, max(0, start - 800), start)
+    return spans[-1] if spans else None
+
+
+def coverage(query: Query, text: str) -> float:
+    """Share of the query's content terms in ``text``; names count double (1.0 without terms)."""
+    if not query.content:
+        return 1.0
+    present = set(terms(text))
+    name_terms = {t for n in query.names for t in terms(n)}
+    weights = {t: (2.0 if t in name_terms else 1.0) for t in query.content}
+    return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+
+
+def _entity_share(query: Query, keys: set[str]) -> float:
+    if not query.names:
+        return 1.0
+    return sum(name_key(n) in keys for n in query.names) / len(query.names)
+
+
+def score_candidates(
+    query: Query,
+    candidates: list[Candidate],
+    documents: Mapping[str, str],
+    similarity: Similarity | None,
+) -> list[Candidate]:
+    """Fill in each candidate's scores; returns them best first (stable)."""
+    if not candidates:
+        return []
+    asked = query.topic if query.speaker_name else query.search_text
+    dense = (
+        similarity.scores(asked, [c.hit.text for c in candidates])
+        if similarity is not None
+        else [0.0] * len(candidates)
+    )
+    keys: dict[str, set[str]] = {}
+    for c, d in zip(candidates, dense, strict=True):
+        document = documents.get(c.hit.doc_id, "")
+        before = _previous_sentence(document, c.hit.start)
+        context = document[before[0] : before[1]] + " " if before else ""
+        c.dense = d
+        c.lexical = coverage(query, context + c.hit.text)
+        if c.hit.doc_id not in keys:
+            keys[c.hit.doc_id] = entity_keys(c.hit.title + "\n" + document)
+        c.entities = _entity_share(query, keys[c.hit.doc_id])
+    return sorted(candidates, key=lambda c: -c.score)
+
+
+def select_evidence(
+    candidates: Sequence[Candidate],
+    documents: Mapping[str, str],
+    policy: EvidencePolicy = EvidencePolicy(),
+) -> Evidence:
+    """Keep the best candidates (scored, best first) and the context sentences they need."""
+    chosen: list[Candidate] = []
+    per_doc: dict[str, int] = {}
+    removed = 0
+    for c in candidates:
+        if len(chosen) == policy.max_sentences:
+            break
+        if reads_like_instruction(c.hit.text):
+            removed += 1
+            continue
+        if per_doc.get(c.hit.doc_id, 0) >= policy.per_document:
+            continue
+        per_doc[c.hit.doc_id] = per_doc.get(c.hit.doc_id, 0) + 1
+        chosen.append(c)
+    # Group by document (best document first), in reading order within each.
+    order = list(dict.fromkeys(c.hit.doc_id for c in chosen))
+    units: list[tuple[Hit, str | None]] = []
+    taken: set[tuple[str, int]] = set()
+    budget = policy.max_total
+    for doc_id in order:
+        document = documents.get(doc_id, "")
+        mine = sorted((c for c in chosen if c.hit.doc_id == doc_id), key=lambda c: c.hit.start)
+        for c in mine:
+            if len(units) >= budget:
+                break
+            if _OPENS_WITH_REFERENCE.search(c.hit.text):
+                before = _previous_sentence(document, c.hit.start)
+                if before and (doc_id, before[0]) not in taken and len(units) + 1 < budget:
+                    text = document[before[0] : before[1]]
+                    if not reads_like_instruction(text):
+                        taken.add((doc_id, before[0]))
+                        units.append((_sentence_hit(c.hit, document, *before), None))
+            if (doc_id, c.hit.start) not in taken:
+                taken.add((doc_id, c.hit.start))
+                units.append((c.hit, c.speaker))
+    sentences = [h.model_copy(update={"rank": n}) for n, (h, _) in enumerate(units, start=1)]
+    return Evidence(
+        sentences=sentences,
+        speakers=[s for _, s in units],
+        candidates=list(candidates),
+        documents=dict(documents),
+        removed=removed,
+    )

@@ -1,0 +1,424 @@
+"""The answer pipeline: query → retrieve → evidence → relevance → generate → verify → ``Answer``.
+
+``Pipeline.ask`` runs the steps in order; each step is a function of its own module and is
+tested alone. Three routes:
+
+* **a question about a topic**: the retrieved passages' sentences are the candidates;
+* **"What did X say about Y?"** (X known to the ``StatementSource``): X's statements are the
+  candidates. When none is about Y, a relevant statement by someone else makes the answer an
+  abstention that names who said it, with the quote; otherwise the sentences of documents
+  that mention X are tried with X as the implied speaker (verification refuses any sentence
+  the source attributes to someone else); failing that, the answer abstains and lists what X
+  does speak about;
+* **X not known**: if no retrieved document mentions X, the answer says so and suggests close
+  names; otherwise as a topic, with X as the implied speaker.
+
+When the evidence is relevant but no sentence of the model survives verification (or the model
+says it does not know), the best evidence sentences are the answer, under "The documents say:".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from diplorag.answer import SpeakerCheck, StatementSource
+from diplorag.answer.conversation import Conversation
+from diplorag.answer.evidence import (
+    Candidate,
+    Evidence,
+    EvidencePolicy,
+    candidates_from_hits,
+    candidates_from_statements,
+    score_candidates,
+    select_evidence,
+)
+from diplorag.answer.generate import generate_answer
+from diplorag.answer.query import Query, build_query
+from diplorag.answer.relevance import Relevance, RelevancePolicy, judge
+from diplorag.answer.similarity import Similarity
+from diplorag.answer.verify import VerifyPolicy, verify_answer
+from diplorag.generate import Generator
+from diplorag.text.analyze import entity_keys, name_key
+from diplorag.types import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Filters,
+    Hit,
+    Statement,
+    VerificationStatus,
+)
+
+__all__ = ["ABSTAIN_TEXT", "QUOTES_HEADING", "Pipeline"]
+
+ABSTAIN_TEXT = "The indexed documents do not say."
+QUOTES_HEADING = "The documents say:"
+
+Search = Callable[[str, int], list[Hit]]
+DocumentText = Callable[[str], str | None]
+OnEvidence = Callable[[list[Hit], str | None], None]
+
+
+@dataclass
+class Pipeline:
+    """The steps, wired to one index, embedder, model and statement source.
+
+    Attributes:
+        search: ``(text, k) -> hits`` with the retrieval mode and filters bound.
+        document_text: ``doc_id -> text`` (what offsets point into).
+        generator: Returns the language model (loaded on first use).
+        similarity: Dense similarity with the index's embedder.
+        statements: Who said what (``None``: questions about people are read as topics).
+        speakers: Who speaks where, for verification.
+        filters: Date and source filters, passed to the statement source.
+        withheld: ``doc_id ->`` the instruction-like passages ``document_text`` blanked in that
+            document (``api.Session.evidence_text``): counted into
+            ``Answer.removed_instructions``, and an answer sentence repeating one is dropped.
+    """
+
+    search: Search
+    document_text: DocumentText
+    generator: Callable[[], Generator]
+    similarity: Similarity | None = None
+    statements: StatementSource | None = None
+    speakers: SpeakerCheck | None = None
+    filters: Filters | None = None
+    withheld: Callable[[str], list[str]] | None = None
+    max_tokens: int = 256
+    passages: int = 12
+    evidence_policy: EvidencePolicy = field(default_factory=EvidencePolicy)
+    relevance_policy: RelevancePolicy = field(default_factory=RelevancePolicy)
+    verify_policy: VerifyPolicy = field(default_factory=VerifyPolicy)
+    constrained: bool = True
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def documents(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            text = self.document_text(doc_id)
+            if text is not None:
+                out[doc_id] = text
+        return out
+
+    def topic_candidates(self, query: Query) -> tuple[list[Candidate], dict[str, str]]:
+        """Retrieve for the query and score the sentences of what came back."""
+        hits = self.search(query.search_text, self.passages)
+        documents = self.documents([h.doc_id for h in hits])
+        candidates = candidates_from_hits(hits, documents, self.evidence_policy)
+        return score_candidates(query, candidates, documents, self.similarity), documents
+
+    def statement_candidates(
+        self, query: Query, statements: Sequence[Statement]
+    ) -> tuple[list[Candidate], dict[str, str]]:
+        documents = self.documents([s.doc_id for s in statements])
+        candidates = candidates_from_statements(statements, documents)
+        return score_candidates(query, candidates, documents, self.similarity), documents
+
+    # -- the whole question ---------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        conversation: Conversation | None = None,
+        on_evidence: OnEvidence | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``question`` (see the module docstring for the routes)."""
+        began = time.perf_counter()
+        timings: dict[str, float] = {}
+        query = build_query(question, conversation, self.statements)
+        route = self._route(query)
+        timings["retrieval_s"] = time.perf_counter() - began
+        if isinstance(route, Answer):
+            route.timings.update(timings)
+            if on_evidence:
+                on_evidence(route.evidence, route.abstain_reason)
+            if conversation is not None:
+                conversation.add(query, route)
+            return route
+        candidates, documents, relevance = route
+        evidence = select_evidence(candidates, documents, self.evidence_policy)
+        if self.withheld is not None:
+            sources = dict.fromkeys(h.doc_id for h in evidence.sentences)
+            evidence.withheld = [text for doc_id in sources for text in self.withheld(doc_id)]
+            evidence.removed += len(evidence.withheld)
+        timings["evidence_s"] = time.perf_counter() - began
+        if on_evidence:
+            on_evidence(evidence.sentences, None)
+        history = conversation.history() if conversation is not None and query.follow_up else ()
+        load = time.perf_counter()
+        generator = self.generator()
+        if time.perf_counter() - load > 0.5:
+            timings["model_load_s"] = time.perf_counter() - load
+        gen_start = time.perf_counter()
+        generated = generate_answer(
+            generator,
+            query,
+            evidence,
+            max_tokens=self.max_tokens,
+            history=history,
+            on_token=on_token,
+            constrained=self.constrained,
+        )
+        if "model_first_token_wall_s" in generated.timings:
+            timings["first_token_s"] = (
+                gen_start - began + generated.timings["model_first_token_wall_s"]
+            )
+        timings["generation_s"] = generated.timings["generation_s"]
+        stats = generated.stats
+        if stats is not None:
+            timings["model_first_token_s"] = stats.first_token_seconds
+            timings["tokens_per_s"] = stats.tokens_per_second
+            timings["prompt_tokens"] = float(stats.prompt_tokens)
+            timings["completion_tokens"] = float(stats.completion_tokens)
+        verify_start = time.perf_counter()
+        verified = verify_answer(
+            generated.raw,
+            evidence,
+            speaker=query.speaker_name,
+            speakers=self.speakers,
+            similarity=self.similarity,
+            policy=self.verify_policy,
+        )
+        timings["verify_s"] = time.perf_counter() - verify_start
+        timings["relevance"] = relevance.score
+        answer = Answer(
+            question=question,
+            answer=verified.answer,
+            abstained=False,
+            sentences=verified.sentences,
+            evidence=evidence.sentences,
+            model=generator.name,
+            interrupted=generated.interrupted,
+            removed_instructions=evidence.removed,
+            speaker=query.speaker_name,
+            timings=timings,
+        )
+        if not verified.supported:
+            why = (
+                "the model found no answer in the evidence"
+                if verified.model_abstained or not generated.raw.strip()
+                else "no sentence of the model's answer held up against the evidence"
+            )
+            if relevance.score >= self.relevance_policy.min_quote_score:
+                self._quote_instead(answer, evidence, why)
+            else:
+                answer.abstained, answer.outcome = True, "abstained"
+                answer.answer, answer.abstain_reason = ABSTAIN_TEXT, why
+        timings["total_s"] = time.perf_counter() - began
+        if conversation is not None:
+            conversation.add(query, answer)
+        return answer
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def signals(self, query: Query) -> Signals:
+        """Every candidate set a route may use, scored: what ``decide`` chooses from."""
+        topic, topic_docs = self.topic_candidates(query)
+        sig = Signals(query=query)
+        name = query.asked or query.speaker_name  # as the question writes it ("Seoul")
+        if name is not None:
+            topic = [c for c in topic if _mentions(topic_docs, c.hit.doc_id, name)]
+        sig.topic = Route(topic, topic_docs, judge(topic, self.relevance_policy))
+        if query.speaker is not None and self.statements is not None:
+            speaker = query.speaker
+            own = self.statements.said(speaker.speaker_id, query.topic, 20, self.filters)
+            cands, docs = self.statement_candidates(query, own)
+            sig.own = Route(cands, docs, judge(cands, self.relevance_policy))
+            others = [
+                s
+                for s in self.statements.who_said(query.topic, 10, self.filters)
+                if s.speaker_id is None
+                or not _is(self.speakers, speaker.name, s.speaker_id, speaker.speaker_id)
+            ]
+            cands, docs = self.statement_candidates(query, others)
+            sig.others = Route(cands, docs, judge(cands, self.relevance_policy))
+        return sig
+
+    def _route(self, query: Query) -> Answer | tuple[list[Candidate], dict[str, str], Relevance]:
+        sig = self.signals(query)
+        choice = decide(sig, self.relevance_policy.min_score)
+        if choice == "unknown":
+            return self._unknown_speaker(query)
+        if choice == "own" and sig.own is not None:
+            return sig.own.candidates, sig.own.documents, sig.own.relevance
+        if choice == "topic":
+            return sig.topic.candidates, sig.topic.documents, sig.topic.relevance
+        if choice == "others" and sig.others is not None:
+            best = max(sig.others.candidates, key=self.relevance_policy.combine)
+            return self._someone_else(query, best)
+        if query.speaker is not None and sig.own is not None:
+            subjects = list(dict.fromkeys(c.hit.title for c in sig.own.candidates if c.hit.title))
+            about = "; ".join(subjects[:3])
+            reason = f"the documents attribute nothing on this to {query.speaker.name}"
+            if about:
+                reason += f"; they quote {query.speaker.name} on: {about}"
+            return self._abstain(query, reason, [c.hit for c in sig.own.candidates[:3]])
+        return self._abstain(
+            query, sig.topic.relevance.reason, [c.hit for c in sig.topic.candidates[:3]]
+        )
+
+    # -- answers that are not the model's -----------------------------------------------------
+
+    def _abstain(self, query: Query, reason: str | None, closest: list[Hit]) -> Answer:
+        return Answer(
+            question=query.text,
+            answer=ABSTAIN_TEXT,
+            abstained=True,
+            abstain_reason=reason,
+            outcome="abstained",
+            evidence=[h.model_copy(update={"rank": n}) for n, h in enumerate(closest, start=1)],
+            speaker=query.speaker_name,
+        )
+
+    def _unknown_speaker(self, query: Query) -> Answer:
+        assert query.asked is not None
+        close = self.statements.suggest(query.asked) if self.statements is not None else []
+        text = f"The documents do not mention {query.asked}."
+        if close:
+            text += " Did you mean: " + ", ".join(close) + "?"
+        answer = self._abstain(query, f"no document found mentions {query.asked}", [])
+        answer.answer = text
+        return answer
+
+    def _someone_else(self, query: Query, best: Candidate) -> Answer:
+        hit = best.hit.model_copy(update={"rank": 1})
+        who = best.speaker or "Someone else"
+        citation = Citation(
+            n=1,
+            chunk_id=hit.chunk_id,
+            doc_id=hit.doc_id,
+            title=hit.title,
+            path=hit.path,
+            published=hit.published,
+            quote=hit.text,
+            quote_start=hit.start,
+            quote_end=hit.end,
+            speaker=best.speaker,
+            score=round(best.score, 4),
+        )
+        name = query.speaker_name
+        said = f"{who} said: “{' '.join(hit.text.split())}” [1]"
+        answer = self._abstain(query, f"the documents do not attribute this to {name}", [hit])
+        answer.answer = f"The documents do not attribute this to {name}. {said}"
+        answer.sentences = [
+            AnswerSentence(
+                text=said,
+                status=VerificationStatus.VERIFIED,
+                reason=f"quoted from the source; its speaker is {who}, not {name}",
+                citations=[citation],
+            )
+        ]
+        return answer
+
+    def _quote_instead(self, answer: Answer, evidence: Evidence, why: str) -> None:
+        """Make the best evidence sentences the answer (the model's sentences stay listed)."""
+        shown = {(h.doc_id, h.start) for h in evidence.sentences}
+        best = [c for c in evidence.candidates if (c.hit.doc_id, c.hit.start) in shown][:2]
+        if not best:
+            answer.abstained, answer.outcome = True, "abstained"
+            answer.answer, answer.abstain_reason = ABSTAIN_TEXT, why
+            return
+        lines = [QUOTES_HEADING]
+        quotes = []
+        for c in best:
+            n = next(
+                h.rank
+                for h in evidence.sentences
+                if h.doc_id == c.hit.doc_id and h.start == c.hit.start
+            )
+            who = f"{c.speaker}: " if c.speaker else ""
+            text = f"{who}“{' '.join(c.hit.text.split())}” [{n}]"
+            lines.append(text)
+            quotes.append(
+                AnswerSentence(
+                    text=text,
+                    status=VerificationStatus.VERIFIED,
+                    reason="an exact evidence sentence, shown because " + why,
+                    citations=[
+                        Citation(
+                            n=n,
+                            chunk_id=c.hit.chunk_id,
+                            doc_id=c.hit.doc_id,
+                            title=c.hit.title,
+                            path=c.hit.path,
+                            published=c.hit.published,
+                            quote=c.hit.text,
+                            quote_start=c.hit.start,
+                            quote_end=c.hit.end,
+                            speaker=c.speaker,
+                            score=round(c.score, 4),
+                        )
+                    ],
+                )
+            )
+        unverified = [
+            s.model_copy(update={"status": VerificationStatus.DROPPED, "citations": []})
+            for s in answer.sentences
+        ]
+        answer.outcome = "quoted"
+        answer.answer = "\n".join(lines)
+        answer.abstain_reason = why
+        answer.sentences = quotes + unverified
+
+
+@dataclass
+class Route:
+    """One set of candidates and its relevance verdict."""
+
+    candidates: list[Candidate]
+    documents: dict[str, str]
+    relevance: Relevance
+
+
+@dataclass
+class Signals:
+    """What the routes found for one query (see ``decide``)."""
+
+    query: Query
+    topic: Route = field(default_factory=lambda: Route([], {}, judge([])))
+    own: Route | None = None  # the asked speaker's statements
+    others: Route | None = None  # statements on the topic by anyone else
+
+
+def decide(sig: Signals, min_score: float) -> str:
+    """Which route answers: ``own``, ``topic``, ``others`` (abstain, naming who said it),
+    ``unknown`` (the asked person is in no document found) or ``abstain``.
+
+    Pure, so ``benchmarks/relevance.py`` replays it over thresholds.
+    """
+    q = sig.query
+
+    def ok(route: Route | None) -> bool:
+        return route is not None and bool(route.candidates) and route.relevance.score >= min_score
+
+    if sig.own is not None:
+        if ok(sig.own):
+            return "own"
+        others, topic = sig.others, sig.topic
+        if (
+            ok(others)
+            and others is not None
+            and (not ok(topic) or others.relevance.score >= topic.relevance.score)
+        ):
+            return "others"
+        return "topic" if ok(topic) else "abstain"
+    if q.asked is not None and not sig.topic.candidates:
+        return "unknown"
+    return "topic" if ok(sig.topic) else "abstain"
+
+
+def _mentions(documents: dict[str, str], doc_id: str, name: str) -> bool:
+    keys = entity_keys(documents.get(doc_id, ""))
+    words = [w for w in name.split() if w[:1].isupper()]
+    return bool(words) and name_key(words[-1]) in keys
+
+
+def _is(check: SpeakerCheck | None, name: str, speaker_id: str, own_id: str) -> bool:
+    if speaker_id == own_id:
+        return True
+    return check.same_person(name, speaker_id) if check is not None else False

@@ -1,0 +1,132 @@
+"""The question, read once: follow-up resolved, the person asked about and the topic parsed.
+
+``build_query`` is the only place that reads the question's wording; every later step takes
+the ``Query`` it returns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from diplorag.answer import StatementSource
+from diplorag.answer.conversation import Conversation
+from diplorag.text.analyze import content_terms, names, numbers, terms
+from diplorag.types import Speaker
+
+__all__ = ["Query", "build_query", "is_follow_up"]
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|also|what about|how about|and what|what of|same for|and how|and who|why)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"\b(he|she|they|him|her|them|his)\b", re.IGNORECASE)
+
+
+def is_follow_up(question: str, asked: str | None = None) -> bool:
+    """ "and what about Singapore?", "Why?", "what did he say next" — needs the previous turn.
+
+    ``asked`` is the person the question names itself, if any (then a pronoun is theirs).
+    """
+    if _FOLLOW_UP.match(question):
+        return True
+    return bool(_PRONOUN.search(question)) and asked is None and len(content_terms(question)) <= 3
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as every step reads it.
+
+    Attributes:
+        text: The question as asked.
+        search_text: What retrieval searches for: a follow-up is read with the previous question.
+        previous: The previous question, when this one follows up on it.
+        asked: The person asked about as the question writes them (or as inherited).
+        speaker: That person as the statement index knows them; ``None`` if unknown or none.
+        inherited: The speaker comes from the previous turn ("And what about Singapore?").
+        topic: What the question is about: the question without the speaker and scaffolding.
+        content: The topic's content terms (``text.analyze.content_terms``).
+        names: Name-like words of the topic (entities to match: "Libya", "F-15s").
+        numbers: Numbers of the question.
+    """
+
+    text: str
+    search_text: str
+    previous: str | None = None
+    asked: str | None = None
+    speaker: Speaker | None = None
+    inherited: bool = False
+    topic: str = ""
+    content: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    numbers: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def follow_up(self) -> bool:
+        return self.previous is not None
+
+    @property
+    def speaker_name(self) -> str | None:
+        """The name to check statements against: the index's name, else the asked one."""
+        return self.speaker.name if self.speaker is not None else self.asked
+
+
+def _topic(question: str, speaker_words: set[str]) -> str:
+    """The question with the speaker's name words removed."""
+    if not speaker_words:
+        return question.strip()
+    kept = [w for w in question.split() if re.sub(r"['’]s$|[^\w-]", "", w) not in speaker_words]
+    return " ".join(kept).strip()
+
+
+def build_query(
+    question: str,
+    conversation: Conversation | None = None,
+    statements: StatementSource | None = None,
+) -> Query:
+    """Read ``question`` once, in the light of the conversation so far.
+
+    Args:
+        question: The user's question.
+        conversation: Earlier turns; a follow-up inherits the previous question's topic and
+            speaker.
+        statements: Resolves the person asked about to a known speaker.
+
+    Returns:
+        The ``Query`` every step of the pipeline reads.
+    """
+    previous_query = conversation.last_query if conversation is not None else None
+    asked = statements.asked_name(question) if statements is not None else None
+    follow = previous_query is not None and is_follow_up(question, asked)
+    speaker = statements.find_speaker(question) if statements is not None else None
+    inherited = False
+    if asked is None and speaker is None and follow and previous_query is not None:
+        asked, speaker = previous_query.asked, previous_query.speaker
+        inherited = asked is not None or speaker is not None
+    if asked is None and speaker is not None:
+        asked = speaker.name
+    words: set[str] = set()
+    for name in (asked, speaker.name if speaker else None, *(speaker.aliases if speaker else [])):
+        if name:
+            words |= {w for w in re.findall(r"[\w-]+", name)}
+    topic = _topic(question, words)
+    search_text = question
+    previous = None
+    if follow and previous_query is not None:
+        previous = previous_query.text
+        search_text = f"{question} {previous_query.topic if inherited else previous}"
+        if len(content_terms(topic)) <= 1:
+            topic = f"{topic} {previous_query.topic}".strip()
+    drop = terms(" ".join(words), keep_stop_words=True)
+    return Query(
+        text=question,
+        search_text=search_text,
+        previous=previous,
+        asked=asked,
+        speaker=speaker,
+        inherited=inherited,
+        topic=topic,
+        content=tuple(content_terms(topic, drop=drop)),
+        names=tuple(n for n in names(topic) if n not in words),
+        numbers=frozenset(numbers(question)),
+    )

@@ -1,0 +1,779 @@
+"""Who said what in one document, from spaCy's parse: entities, people, statements.
+
+``analyse(text, docs)`` reads the spaCy docs of a document's paragraphs (with their offsets)
+and returns what the statement index stores:
+
+* **mentions** of PERSON, ORG, GPE and NORP entities with exact character offsets;
+* **people**: the document's persons, each mention ("Kang", "Vice Minister Kang",
+  "the Russian foreign minister") resolved to the fullest name the document gives, with the
+  roles it gives them ("Russian Foreign Minister", "Kremlin spokesman");
+* **statements**: a speech or stance predicate (``rules.toml``) with its speaker — the
+  grammatical subject, the name after a quote ("…", said Lavrov), the object of "according
+  to", a pronoun or a role noun resolved to the person the document last named (in that
+  role) — and what was said: the quote, or the reported clause, negation included. A quote
+  that runs over several sentences keeps its speaker in each.
+
+The parse is duck-typed (spaCy ``Doc``/``Token``/``Span``); nothing here imports spaCy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from diplorag.statements.people import matches, name_parts, same_name
+from diplorag.statements.roles import role_match
+from diplorag.statements.rules import Rules, fold, load_rules
+
+Label = Literal["PERSON", "ORG", "GPE", "NORP"]
+LABELS: frozenset[str] = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+
+# Content of a statement: the complements of its predicate.
+_CONTENT_DEPS = frozenset({"ccomp", "xcomp", "dobj", "parataxis", "oprd", "attr", "prep", "acomp"})
+# Before the predicate only a quote or a clause is what was said ("'…,' Lavrov said"), not a
+# time or place ("During the meeting, Kim stressed…").
+_CONTENT_BEFORE = frozenset({"ccomp", "parataxis", "xcomp"})
+# Prepositions that carry what was said: call for/on, warn of/against, talk about, concern over.
+_CONTENT_PREPS = frozenset({"on", "for", "against", "of", "about", "over", "into", "upon"})
+# Verbs whose complement is a clause or a quote, never a prepositional phrase ("said on
+# Thursday", "told reporters in Moscow").
+_CLAUSE_VERBS = frozenset(
+    "say tell add state note write report explain announce confirm declare reveal".split()
+)
+# A predicate under one of these is hypothetical, not a statement ("States should reaffirm").
+_MODALS = frozenset({"should", "must", "could", "might", "may", "can", "would", "ought"})
+_NON_SPEAKERS = frozenset(
+    "it this that there which what i we you me us one who whom something nobody "
+    "anyone everyone someone these those both all none".split()
+)
+_NEGATING_HEADS = frozenset({"refuse", "decline", "fail"})
+# What may stand before a name in one role phrase: "Russian Ambassador to Norway Teimuraz
+# Ramishvili", "Croatian Deputy Prime Minister and Defense Minister Ivan Anušić".
+_ROLE_DEPS = frozenset(
+    {"compound", "amod", "poss", "case", "nmod", "npadvmod", "prep", "pobj", "cc", "conj"}
+)
+# Single words NER calls ORG or NORP that are institutions, not people misread.
+_INSTITUTIONS = frozenset(
+    "kremlin pentagon parliament government ministry congress senate cabinet army navy police "
+    "nato un eu opec interpol xinhua tass reuters afp ap bbc cnn isis isil daesh taliban hamas "
+    "hezbollah duma bundestag knesset".split()
+)
+_OPEN, _CLOSE = "“„«", "”»"
+_EDGE = " \t\r\n,;:.—–-\"'“”‘’«»()"
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    label: str
+    text: str
+    person: int | None = None  # index into DocumentAnalysis.people
+
+
+@dataclass
+class Person:
+    """One person of the document: the fullest name given, the other forms, the roles."""
+
+    name: str
+    parts: list[str]
+    aliases: set[str] = field(default_factory=set)
+    roles: list[str] = field(default_factory=list)
+    gender: str | None = None
+    last_seen: int = -1
+
+
+@dataclass
+class Speaker:
+    """Who a statement is by, as resolved inside the document."""
+
+    person: int | None = None  # index into people
+    label: str | None = None  # for a speaker that is an organisation or a place
+    name: str | None = None
+
+
+@dataclass
+class Found:
+    sentence_start: int
+    sentence_end: int
+    content_start: int
+    content_end: int
+    speaker: Speaker
+    mention: str
+    mention_start: int
+    mention_end: int
+    predicate: str
+    direct: bool
+    negated: bool
+
+
+@dataclass
+class DocumentAnalysis:
+    mentions: list[Mention] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    statements: list[Found] = field(default_factory=list)
+
+
+# -- quotes ---------------------------------------------------------------------------------
+
+
+def quote_regions(text: str) -> list[tuple[int, int]]:
+    """Spans inside quotation marks (marks excluded); a quote left open ends at the line's end.
+
+    A straight ``"`` between two letters is a damaged apostrophe ("don"t"), not a quote mark.
+    """
+    regions: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, c in enumerate(text):
+        if c in "\r\n":
+            if start is not None and i > start:
+                regions.append((start, i))
+            start = None
+            continue
+        if c == '"':
+            before = text[i - 1] if i > 0 else " "
+            after = text[i + 1] if i + 1 < len(text) else " "
+            if before.isalnum() and after.isalnum():
+                continue  # a damaged apostrophe: don"t
+            opens = (before.isspace() or before in "([{—–-") and not after.isspace()
+            closes = not before.isspace() and (after.isspace() or after in ",.;:!?)]}—–")
+            if opens and not closes:
+                if start is not None and i > start:  # an unclosed quote before: end it
+                    regions.append((start, i))
+                start = i + 1
+            elif closes and not opens:
+                if start is not None:
+                    regions.append((start, i))
+                start = None
+            elif start is None:
+                start = i + 1
+            else:
+                regions.append((start, i))
+                start = None
+        elif c in _OPEN:
+            start = i + 1
+        elif c in _CLOSE and start is not None:
+            regions.append((start, i))
+            start = None
+    if start is not None and start < len(text):
+        regions.append((start, len(text)))
+    return [(a, b) for a, b in regions if b > a]
+
+
+def _overlap(a: int, b: int, regions: Sequence[tuple[int, int]]) -> int:
+    return sum(max(0, min(b, y) - max(a, x)) for x, y in regions)
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a] in _EDGE:
+        a += 1
+    while b > a and text[b - 1] in _EDGE:
+        b -= 1
+    if text[a : a + 5].lower() == "that " and b - a > 8:
+        a += 5
+    return a, b
+
+
+# -- the analyser -----------------------------------------------------------------------------
+
+
+class _Analyser:
+    def __init__(self, text: str, rules: Rules) -> None:
+        self.text = text
+        self.rules = rules
+        self.quotes = quote_regions(text)
+        self.out = DocumentAnalysis()
+        self.last_subject: list[int] = []  # people who were subjects, most recent last
+        self.subject_sentence: dict[int, int] = {}  # person → last sentence they were subject in
+        self.sentence_no = 0
+        self.recent_starts: list[int] = [0]  # where the two sentences before the current began
+
+    # people -------------------------------------------------------------------------------
+
+    def _clean_name(self, ent: Any) -> tuple[str, int, int, int] | None:
+        tokens = list(ent)
+        doc = ent.doc
+        first = ent.start
+        while first > 0:  # NER often drops a first name: "Gilberto [Teodoro]"
+            t = doc[first - 1]
+            word = fold(t.text)
+            if not (
+                t.pos_ == "PROPN"
+                and t.dep_ == "compound"
+                and ent.start <= t.head.i < ent.end
+                and t.text[:1].isupper()
+                and not t.text.isupper()
+                and word not in self.rules.titles
+                and word not in self.rules.place_of
+                and word not in self.rules.role_heads
+                and not t.ent_type_
+            ):
+                break
+            first -= 1
+        tokens = list(doc[first : ent.start]) + tokens
+        while tokens and (
+            tokens[0].lower_ in ("the", "a", "an")
+            or fold(tokens[0].text).strip(".") in self.rules.titles
+            or not any(c.isalnum() for c in tokens[0].text)
+        ):
+            tokens = tokens[1:]
+        while tokens and (tokens[-1].lower_ in ("'s", "’s", "'") or tokens[-1].is_punct):
+            tokens = tokens[:-1]
+        if not tokens or not any(t.text[:1].isupper() for t in tokens) or len(tokens) > 6:
+            return None
+        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+        text = ent.doc.text
+        # Damaged text glues punctuation to names ('"?Trump', '-Lavrov', 'Sergei]').
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
+            end -= 1
+        name = text[start:end]
+        if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!'):
+            return None
+        return name, start, end, tokens[0].i
+
+    def _person_for(self, name: str, pos: int, *, create: bool = True) -> int | None:
+        name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
+        if not name or not name[0].isalpha() or any(c in name for c in '"“”[](){}?!|/\\'):
+            return None
+        parts = name_parts(name, self.rules)
+        if not parts:
+            return None
+        people = self.out.people
+        best: int | None = None
+        if len(parts) >= 2:
+            for i, p in enumerate(people):
+                if p.parts == parts or (len(p.parts) >= 2 and same_name(parts, p.parts)):
+                    best = i
+                    break
+            if best is None:  # a fuller name for someone named by surname so far
+                for i, p in enumerate(people):
+                    if len(p.parts) == 1 and p.parts[0] in (parts[-1], parts[0]):
+                        best = i
+                        break
+            if best is not None and len(parts) > len(people[best].parts):
+                people[best].name, people[best].parts = name, parts
+        else:
+            candidates = [i for i, p in enumerate(people) if matches(parts, p.parts)]
+            if candidates:
+                best = max(candidates, key=lambda i: people[i].last_seen)
+        if best is None:
+            if not create:
+                return None
+            people.append(Person(name=name, parts=parts))
+            best = len(people) - 1
+        people[best].aliases.add(name)
+        people[best].last_seen = pos
+        return best
+
+    def _roles_of(self, ent: Any, name_start: int) -> list[str]:
+        """Role phrases the parse attaches to a person's name: before it, or in apposition."""
+        doc = ent.doc
+        roles = []
+        i = name_start - 1
+        first = name_start
+        while i >= 0:
+            t = doc[i]
+            if t.dep_ in _ROLE_DEPS or (t.text == "-" and i > 0):
+                if t.right_edge.i >= ent.end or ent.start - i > 12:
+                    break
+                first = i
+                i -= 1
+                continue
+            break
+        while first < name_start and (doc[first].dep_ == "cc" or doc[first].is_punct):
+            first += 1
+        if first < name_start:
+            phrase = doc[first:name_start]
+            if any(fold(t.lemma_) in self.rules.role_heads for t in phrase):
+                roles.append(phrase.text)
+        root = ent.root
+        for child in root.children:
+            if child.dep_ == "appos" and child.i >= ent.end:
+                span = doc[child.left_edge.i : child.right_edge.i + 1]
+                if len(span) <= 10 and any(fold(t.lemma_) in self.rules.role_heads for t in span):
+                    roles.append(span.text.strip(" ,"))
+        if root.dep_ == "appos" and root.head.i < ent.start:
+            head = root.head
+            if fold(head.lemma_) in self.rules.role_heads:
+                span = doc[head.left_edge.i : head.i + 1]
+                if len(span) <= 10:
+                    roles.append(span.text)
+        return [r for r in roles if r]
+
+    def _gender_of(self, ent: Any, roles: Iterable[str]) -> str | None:
+        before = ent.doc[ent.start - 1].lower_.rstrip(".") if ent.start > 0 else ""
+        words = {before, *(fold(w) for r in roles for w in r.split())}
+        if words & self.rules.female:
+            return "female"
+        if words & self.rules.male:
+            return "male"
+        return None
+
+    def _register_entities(self, doc: Any, offset: int) -> dict[int, int]:
+        """Record the doc's entities; returns token index → person index for PERSON tokens."""
+        token_person: dict[int, int] = {}
+        for ent in doc.ents:
+            if ent.label_ not in LABELS:
+                continue
+            start, end = offset + ent.start_char, offset + ent.end_char
+            mention = Mention(start, end, ent.label_, ent.text)
+            if ent.label_ == "PERSON":
+                cleaned = self._clean_name(ent)
+                if cleaned is not None:
+                    name, a, b, name_start = cleaned
+                    mention = Mention(offset + a, offset + b, "PERSON", name)
+                    idx = self._person_for(name, offset + a)
+                    if idx is not None:
+                        mention.person = idx
+                        person = self.out.people[idx]
+                        roles = self._roles_of(ent, name_start)
+                        for r in roles:
+                            if r not in person.roles:
+                                person.roles.append(r)
+                        person.gender = person.gender or self._gender_of(ent, roles)
+                        for t in ent:
+                            token_person[t.i] = idx
+            self.out.mentions.append(mention)
+        return token_person
+
+    # speakers ------------------------------------------------------------------------------
+
+    def _by_role(self, words: list[str], pos: int) -> int | None:
+        best: tuple[float, int] | None = None
+        chosen = None
+        for i, p in enumerate(self.out.people):
+            if p.last_seen > pos or p.last_seen < 0:
+                continue
+            score = max((role_match(words, r, self.rules) for r in p.roles), default=0.0)
+            if score > 0 and (best is None or (score, p.last_seen) > best):
+                best, chosen = (score, p.last_seen), i
+        return chosen
+
+    def _by_pronoun(self, gender: str, pos: int) -> int | None:
+        people = self.out.people
+        recent = [
+            i
+            for i in reversed(self.last_subject)
+            if self.subject_sentence.get(i, -9) >= self.sentence_no - 1
+            and people[i].last_seen <= pos
+            and people[i].gender in (None, gender)
+        ]
+        if recent:  # the subject of this sentence or the one before
+            return recent[0]
+        latest = max(
+            (
+                (p.last_seen, i)
+                for i, p in enumerate(people)
+                if 0 <= p.last_seen <= pos and p.gender in (None, gender)
+            ),
+            default=None,
+        )
+        if latest is not None and latest[0] >= self.recent_starts[0]:
+            return latest[1]  # "…echoed by Rose Gottemoeller. '…,' she told…"
+        for i in reversed(self.last_subject):
+            if people[i].last_seen <= pos and people[i].gender in (None, gender):
+                return i
+        seen = sorted(
+            (p.last_seen, i)
+            for i, p in enumerate(people)
+            if 0 <= p.last_seen <= pos and p.gender in (None, gender)
+        )
+        return seen[-1][1] if seen else None
+
+    def _speaker(
+        self, subj: Any, token_person: dict[int, int], offset: int
+    ) -> tuple[Speaker, int, int] | None:
+        """Resolve a subject token; returns the speaker and the mention's offsets."""
+        doc = subj.doc
+        for child in subj.children:  # "Russia's foreign minister, Sergei Lavrov, said"
+            if child.dep_ == "appos" and child.i in token_person:
+                subj = child
+        pos = offset + subj.idx
+        if subj.i in token_person:
+            ent = next((e for e in doc.ents if e.start <= subj.i < e.end), None)
+            a, b = (ent.start_char, ent.end_char) if ent else (subj.idx, subj.idx + len(subj))
+            return Speaker(person=token_person[subj.i]), offset + a, offset + b
+        lower = subj.lower_
+        if lower in self.rules.pronoun_gender:
+            idx = self._by_pronoun(self.rules.pronoun_gender[lower], pos)
+            if idx is None:
+                return None
+            person = self.out.people[idx]
+            person.gender = person.gender or self.rules.pronoun_gender[lower]
+            return Speaker(person=idx), pos, pos + len(subj)
+        if lower in _NON_SPEAKERS or subj.pos_ == "PRON":
+            return None
+        ent = next((e for e in doc.ents if e.start <= subj.i < e.end), None)
+        if subj.pos_ == "PROPN" and fold(subj.text) not in self.rules.titles:
+            name = ent.text if ent is not None else subj.text
+            known = self._person_for(name, pos, create=False)
+            a, b = (ent.start_char, ent.end_char) if ent else (subj.idx, subj.idx + len(subj))
+            if known is not None:
+                return Speaker(person=known), offset + a, offset + b
+            if self._misread_person(subj, ent):
+                idx = self._person_for(self._full_propn(subj), pos)
+                if idx is not None:
+                    return Speaker(person=idx), offset + a, offset + b
+            if ent is not None and ent.label_ in LABELS:
+                return Speaker(label=ent.label_, name=ent.text), offset + a, offset + b
+            if (
+                ent is None
+                and subj.text[:1].isupper()
+                and not subj.text.isupper()
+                and fold(subj.text) not in self.rules.place_of
+            ):
+                idx = self._person_for(subj.text, pos)
+                if idx is not None:
+                    return Speaker(person=idx), offset + a, offset + b
+            return None
+        # A role noun ("the Kremlin spokesman", "Moscow's chief diplomat", "the minister").
+        span = [t for t in subj.subtree if t.i <= subj.i or t.dep_ in ("prep", "pobj", "amod")]
+        span = [t for t in span if t.i >= subj.left_edge.i and t.i <= subj.i + 4]
+        words = [fold(t.text) for t in span]
+        a, b = offset + span[0].idx, offset + span[-1].idx + len(span[-1].text)
+        if fold(subj.lemma_) in self.rules.role_heads:
+            named = self._name_in_role(subj, token_person)
+            if named is not None:
+                tok, idx = named
+                return Speaker(person=idx), offset + tok.idx, offset + tok.idx + len(tok)
+            idx = self._by_role(words, pos)
+            if idx is not None:
+                return Speaker(person=idx), a, b
+        if ent is not None and ent.label_ in ("ORG", "GPE", "NORP"):
+            return (
+                Speaker(label=ent.label_, name=ent.text),
+                offset + ent.start_char,
+                (offset + ent.end_char),
+            )
+        return None  # "officials", "the statement": no entity to credit
+
+    def _quote_just_before(self, pos: int) -> tuple[int, int] | None:
+        """The quotation that closes right before ``pos`` (only spaces and its mark between)."""
+        for a, b in reversed(self.quotes):
+            if b <= pos:
+                gap = self.text[b:pos]
+                return (a, b) if len(gap) <= 3 and not gap.strip(" \"”'’,") else None
+        return None
+
+    def _misread_person(self, subj: Any, ent: Any) -> bool:
+        """A surname that NER took for an organisation or nationality ("Ramishvili said")."""
+        if ent is not None and (ent.label_ not in ("ORG", "NORP") or len(ent) > 2):
+            return False
+        word = fold(subj.text)
+        return (
+            subj.tag_ == "NNP"
+            and subj.text[:1].isupper()
+            and not subj.text.isupper()
+            and word not in self.rules.place_of
+            and word not in _INSTITUTIONS
+            and word not in self.rules.titles
+            and not word.endswith(("ian", "ese", "ish"))
+        )
+
+    def _name_in_role(self, subj: Any, token_person: dict[int, int]) -> tuple[Any, int] | None:
+        """The person a role phrase names ("Ambassador to Norway Teimuraz Ramishvili")."""
+        for tok in subj.subtree:
+            if tok.i > subj.i and tok.i - subj.i <= 6 and tok.i in token_person:
+                return tok, token_person[tok.i]
+        for tok in subj.subtree:
+            if (
+                subj.i < tok.i <= subj.i + 6
+                and tok.pos_ == "PROPN"
+                and tok.dep_ == "pobj"
+                and any(c.dep_ == "compound" and c.pos_ == "PROPN" for c in tok.children)
+                and fold(tok.text) not in self.rules.place_of
+            ):
+                idx = self._person_for(self._full_propn(tok), tok.idx)
+                if idx is not None:
+                    return tok, idx
+        return None
+
+    def _full_propn(self, subj: Any) -> str:
+        """The name around a proper-noun head: its compound first names ("Teimuraz Ramishvili")."""
+        doc = subj.doc
+        first = subj.i
+        while first > 0:
+            t = doc[first - 1]
+            word = fold(t.text)
+            if not (
+                t.dep_ == "compound"
+                and t.head.i == subj.i
+                and t.pos_ == "PROPN"
+                and word not in self.rules.titles
+                and word not in self.rules.role_heads
+                and word not in self.rules.place_of
+                and not (t.ent_type_ in ("GPE", "NORP") and t.ent_iob_ == "B")
+            ):
+                break
+            first -= 1
+        return str(doc[first : subj.i + 1].text)
+
+    # statements ---------------------------------------------------------------------------
+
+    def _subject(self, verb: Any, token_person: dict[int, int]) -> Any | None:
+        subject = self._parsed_subject(verb)
+        if subject is None and verb.i > 0 and (verb.i - 1) in token_person:
+            # "…, Kim Young-suk expressed gratitude": a name just before the verb that the
+            # parse hung elsewhere (as an apposition) is its subject.
+            subject = verb.doc[verb.i - 1]
+        return subject
+
+    def _parsed_subject(self, verb: Any) -> Any | None:
+        node = verb
+        for _ in range(3):
+            for child in node.children:
+                if child.dep_ in ("nsubj", "nsubjpass") and child.dep_ != "nsubjpass":
+                    if child.lower_ in ("who", "that", "which") and node.dep_ == "relcl":
+                        return node.head
+                    return child
+            infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children)
+            climbs = node.dep_ in ("conj", "xcomp") or (node.dep_ == "advcl" and infinitive)
+            if climbs and node.head is not node:
+                node = node.head
+                continue
+            break
+        return None
+
+    def _content(self, verb: Any, subj: Any, sent: Any) -> tuple[int, int] | None:
+        doc = verb.doc
+        kids = [
+            c
+            for c in verb.children
+            if c.dep_ in _CONTENT_DEPS
+            and c is not subj
+            and (c.i > verb.i or c.dep_ in _CONTENT_BEFORE)
+            and (
+                c.dep_ != "prep"
+                or (c.lower_ in _CONTENT_PREPS and fold(verb.lemma_) not in _CLAUSE_VERBS)
+            )
+        ]
+        if fold(verb.lemma_) in self.rules.light:
+            kids = [c for c in kids if c.dep_ == "dobj"]
+        before = [c for c in kids if c.i < verb.i]
+        kids = before or kids  # "'…,' Peskov told the media": the quote, not the addressee
+        if kids:
+            # "called on X to…": what was said starts after the preposition.
+            lo = min(c.left_edge.i if c.dep_ != "prep" else c.i + 1 for c in kids)
+            hi = max(c.right_edge.i for c in kids)
+            return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
+        inverted = verb.dep_ in ("parataxis", "advcl") or (
+            verb.dep_ in ("ccomp", "conj") and not self.rules.predicate(fold(verb.head.lemma_))
+        )
+        if inverted and verb.head.i < verb.i:
+            # "We must work together…, Kim stated": the sentence before the attribution.
+            first = min(verb.left_edge.i, subj.left_edge.i)
+            if first > sent.start:
+                return sent.start_char, doc[first - 1].idx + len(doc[first - 1].text)
+        return None
+
+    def _sentence(self, sent: Any, offset: int, token_person: dict[int, int]) -> list[Found]:
+        found: list[Found] = []
+        text = self.text
+        s_start, s_end = offset + sent.start_char, offset + sent.end_char
+        for tok in sent:
+            predicate = None
+            subj = None
+            sentence_from = s_start
+            content: tuple[int, int] | None = None
+            if tok.lower_ == "according" and tok.i + 1 < sent.end and doc_lower(tok, 1) == "to":
+                to = tok.doc[tok.i + 1]
+                objs = [c for c in to.children if c.dep_ == "pobj"]
+                if not objs:
+                    continue
+                subj, predicate = objs[0], "according to"
+                left, right = tok.i, max(to.right_edge.i, objs[0].right_edge.i)
+                before = (sent.start_char, tok.idx)
+                after_tok = tok.doc[right]
+                after = (after_tok.idx + len(after_tok.text), sent.end_char)
+                content = after if after[1] - after[0] >= before[1] - before[0] else before
+                del left
+            elif (
+                tok.pos_ in ("VERB", "AUX")
+                and tok.dep_ not in ("amod", "acl", "compound")
+                and not _overlap(offset + tok.idx, offset + tok.idx + 1, self.quotes)
+            ):
+                particles = frozenset(
+                    c.lower_ for c in tok.children if c.dep_ in ("prt", "prep", "dative")
+                )
+                if not self.rules.predicate(fold(tok.lemma_), particles):
+                    continue
+                if any(c.dep_ == "auxpass" for c in tok.children):
+                    continue
+                governing = [tok, tok.head] if tok.dep_ == "conj" else [tok]
+                if any(
+                    c.dep_ == "aux" and c.lower_ in _MODALS for g in governing for c in g.children
+                ):
+                    continue
+                subj = self._subject(tok, token_person)
+                if subj is None:
+                    continue
+                predicate = fold(tok.lemma_)
+                content = self._content(tok, subj, sent)
+                if content is None:
+                    inside = [
+                        (max(a, offset + sent.start_char) - offset, min(b, s_end) - offset)
+                        for a, b in self.quotes
+                        if a < s_end and b > s_start
+                    ]
+                    if not inside:
+                        # '"… It won't affect relations." Liu Zhenmin said on Jan 11.': the
+                        # quote closed just before this sentence.
+                        closed = self._quote_just_before(s_start)
+                        if closed is None:
+                            continue
+                        inside = [(closed[0] - offset, closed[1] - offset)]
+                        sentence_from = closed[0]
+                    content = (inside[0][0], inside[-1][1])
+            else:
+                continue
+            resolved = self._speaker(subj, token_person, offset)
+            if resolved is None:
+                continue
+            speaker, m_start, m_end = resolved
+            c_start, c_end = _trim(text, offset + content[0], offset + content[1])
+            if c_end - c_start < 3:
+                continue
+            direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
+            if direct:
+                # A quote that began in an earlier sentence ('"I am very concerned… It troubles
+                # me," she told…') is said whole: the statement reaches back to its start.
+                opened = [a for a, b in self.quotes if a < s_start < b and s_start - a < 800]
+                if opened:
+                    sentence_from = min(sentence_from, opened[0])
+                lo = min(sentence_from, s_start)
+                spans = [(max(a, lo), min(b, s_end)) for a, b in self.quotes]
+                spans = [(a, b) for a, b in spans if a < b and a < c_end and b > c_start]
+                if spans:
+                    c_start, c_end = _trim(text, spans[0][0], spans[-1][1])
+            negated = any(c.dep_ == "neg" for c in tok.children) or (
+                tok.dep_ == "xcomp" and fold(tok.head.lemma_) in _NEGATING_HEADS
+            )
+            if speaker.person is not None:
+                self.last_subject.append(speaker.person)
+                self.subject_sentence[speaker.person] = self.sentence_no
+                self.out.people[speaker.person].last_seen = max(
+                    self.out.people[speaker.person].last_seen, m_start
+                )
+            found.append(
+                Found(
+                    min(sentence_from, s_start),
+                    s_end,
+                    c_start,
+                    c_end,
+                    speaker,
+                    text[m_start:m_end],
+                    m_start,
+                    m_end,
+                    predicate,
+                    direct,
+                    negated,
+                )
+            )
+        for tok in sent:  # subjects of any verb are candidates for "he"/"she" later
+            if tok.dep_ == "nsubj" and tok.i in token_person:
+                idx = token_person[tok.i]
+                if not self.last_subject or self.last_subject[-1] != idx:
+                    self.last_subject.append(idx)
+                self.subject_sentence[idx] = self.sentence_no
+        return _cut_at_next_speaker(self.text, _outermost(found))
+
+    def run(self, docs: Iterable[tuple[int, Any]]) -> DocumentAnalysis:
+        sentences: list[tuple[int, int, list[Found]]] = []
+        for offset, doc in docs:
+            token_person = self._register_entities(doc, offset)
+            for sent in doc.sents:
+                self.sentence_no += 1
+                got = self._sentence(sent, offset, token_person)
+                self.recent_starts = [*self.recent_starts[-1:], offset + sent.start_char]
+                sentences.append((offset + sent.start_char, offset + sent.end_char, got))
+        self._continue_quotes(sentences)
+        for _, _, got in sentences:
+            self.out.statements.extend(got)
+        return self.out
+
+    def _continue_quotes(self, sentences: list[tuple[int, int, list[Found]]]) -> None:
+        """Sentences inside a quote with no predicate of their own keep the quote's speaker."""
+        previous: Found | None = None
+        for i, (start, end, got) in enumerate(sentences):
+            if got:
+                previous = next((f for f in reversed(got) if f.direct), None)
+                continue
+            quoted = _overlap(start, end, self.quotes)
+            if previous is None or quoted * 10 < (end - start) * 8:
+                previous = None
+                continue
+            # Same quotation (one region spans both), or a quote that follows directly.
+            follows = i > 0 and sentences[i - 1][2] and previous in sentences[i - 1][2]
+            same_region = any(
+                a <= previous.content_end and b >= start for a, b in self.quotes if a < end
+            )
+            if not (same_region or follows):
+                previous = None
+                continue
+            c_start, c_end = _trim(self.text, start, end)
+            cont = Found(
+                start,
+                end,
+                c_start,
+                c_end,
+                previous.speaker,
+                previous.mention,
+                previous.mention_start,
+                previous.mention_end,
+                previous.predicate,
+                True,
+                False,
+            )
+            got.append(cont)
+            previous = cont
+
+
+def doc_lower(tok: Any, ahead: int) -> str:
+    return str(tok.doc[tok.i + ahead].lower_)
+
+
+_COORDINATORS = frozenset({"while", "whereas", "but", "and", "as", "although", "though"})
+
+
+def _cut_at_next_speaker(text: str, found: list[Found]) -> list[Found]:
+    """ "Kim said X, while Hoo said Y": Kim's content ends before "while Hoo"."""
+    for f in found:
+        for g in found:
+            if g is f or not f.content_start < g.mention_start < f.content_end:
+                continue
+            before = text[f.content_start : g.mention_start].rstrip()
+            words = before.rsplit(None, 1)
+            if len(words) == 2 and words[1].lower().strip(",;") in _COORDINATORS:
+                f.content_start, f.content_end = _trim(
+                    text, f.content_start, f.content_start + len(words[0])
+                )
+    return found
+
+
+def _outermost(found: list[Found]) -> list[Found]:
+    """Keep nested statements ("X said Y had warned…": both), drop exact duplicates."""
+    seen = set()
+    out = []
+    for f in found:
+        key = (f.content_start, f.content_end)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def analyse(
+    text: str, docs: Iterable[tuple[int, Any]], rules: Rules | None = None
+) -> DocumentAnalysis:
+    """Entities, people and statements of one document.
+
+    Args:
+        text: The document's stored text (offsets point into it).
+        docs: ``(offset, spacy_doc)`` for each parsed piece, in document order, where
+            ``text[offset:offset + len(doc.text)] == doc.text``.
+        rules: The attribution rules (default: ``rules.toml``).
+    """
+    return _Analyser(text, rules or load_rules()).run(docs)

@@ -1,0 +1,141 @@
+"""`speakers` and `said` over the seed corpus: the library API, incremental updates, the CLI.
+
+Real spaCy pipeline; the hash embedder stands in for MiniLM (ranking by --about still runs
+the whole hybrid path).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from diplorag import api
+from diplorag.config import Settings, load_settings
+from diplorag.index.layout import open_index
+from diplorag.types import SaidResult, SpeakersResult
+
+
+def settings(**kw: object) -> Settings:
+    kw.setdefault("embedding_model", "hash-256")
+    return load_settings(**kw)
+
+
+def run(*args: str) -> object:
+    from diplorag.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_speakers_lists_people_with_counts_aliases_and_roles(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    result = api.speakers(s)
+    top = result.speakers[0]
+    assert (top.name, top.statements, top.documents) == ("Kang Insun", 9, 1)
+    assert "Kang" in top.aliases
+    assert "Vice Minister" in top.roles
+    names = [sp.name for sp in result.speakers]
+    assert "Hoo Choon Khing" in names and "Ivan Anušić" in names
+    assert [sp.name for sp in api.speakers(s, "anusic").speakers] == ["Ivan Anušić"]
+
+
+def test_said_by_surname_role_and_diacritics(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    assert api.said("Kang", s).speaker.name == "Kang Insun"  # type: ignore[union-attr]
+    assert api.said("Anusic", s).speaker.name == "Ivan Anušić"  # type: ignore[union-attr]
+    by_role = api.said("the Croatian defense minister", s)
+    assert by_role.matched_by == "role"
+    assert by_role.speaker is not None and by_role.speaker.name == "Ivan Anušić"
+
+
+def test_said_about_topic_ranks_and_slices_back(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    result = api.said("Kang", s, about="New START treaty suspension", k=3)
+    assert result.total == 9 and len(result.statements) == 3
+    assert "New START" in result.statements[0].text
+    for st in result.statements:
+        doc = Path(st.path).read_text(encoding="utf-8")
+        assert doc[st.sentence_start : st.sentence_end] == st.text
+        assert doc[st.content_start : st.content_end] == st.content
+        assert st.speaker == "Kang Insun"
+
+
+def test_hoo_never_gets_kims_words(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    hoo = api.said("Hoo", s)
+    assert [st.predicate for st in hoo.statements] == ["say"]
+    assert hoo.statements[0].content.startswith("We appreciate South Korea’s efforts")
+    kim = api.said("Kim Young-suk", s, about="weapon systems")
+    assert all(st.speaker == "Kim Young-suk" for st in kim.statements)
+    assert any("weapon systems" in st.content for st in kim.statements[:2])
+
+
+def test_unknown_person_suggests_close_names(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    result = api.said("Anusik", s)
+    assert result.speaker is None
+    assert result.suggestions[0] == "Ivan Anušić"
+
+
+def test_reingest_updates_statements(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    seed = next(corpus.glob("002_*.txt"))
+    seed.write_text(seed.read_text() + "\nDragone warned that the alliance faced new threats.\n")
+    report = api.ingest([corpus], s)
+    assert report.updated == [str(seed)] and report.documents_parsed == 1
+    dragone = api.said("Dragone", s)
+    assert [st.predicate for st in dragone.statements] == ["affirm", "warn"]
+    seed.unlink()
+    api.ingest([corpus], s)
+    assert api.said("Dragone", s).speaker is None
+
+
+def test_index_without_statements_is_parsed_without_reembedding(corpus: Path) -> None:
+    s = settings(statements=False)
+    api.ingest([corpus], s)
+    handle = open_index(s.index_path)
+    assert handle.manifest.statements_version is None
+    handle.close()
+    result = run("said", "Kang", "--index-dir", str(s.index_dir))
+    assert result.exit_code == 4  # type: ignore[attr-defined]
+    assert "diplorag ingest" in result.output  # type: ignore[attr-defined]
+    report = api.ingest([corpus], settings())
+    assert report.chunks_embedded == 0 and report.documents_parsed == 3
+    assert api.said("Kang", settings()).total == 9
+
+
+def test_cli_speakers_and_said_text_and_json(corpus: Path) -> None:
+    run("ingest", str(corpus), "--embedding-model", "hash-256", "-q")
+    text = run("speakers", "-n", "3")
+    assert text.exit_code == 0  # type: ignore[attr-defined]
+    lines = text.output.splitlines()  # type: ignore[attr-defined]
+    assert lines[0].split()[:3] == ["9", "Kang", "Insun"]
+    data = SpeakersResult.model_validate_json(run("speakers", "--json").output)  # type: ignore[attr-defined]
+    assert data.speakers[0].name == "Kang Insun" and data.people >= 8
+
+    said = run("said", "Kang", "--about", "New START", "-k", "1")
+    out = said.output  # type: ignore[attr-defined]
+    assert said.exit_code == 0  # type: ignore[attr-defined]
+    assert "Kang Insun" in out and "New START" in out and "001_116f389413386f53.txt:" in out
+    raw = run("said", "Kang", "--json", "-k", "2").output  # type: ignore[attr-defined]
+    parsed = SaidResult.model_validate_json(raw)
+    assert parsed.speaker is not None and len(parsed.statements) == 2
+    assert json.loads(raw)["statements"][0]["speaker"] == "Kang Insun"
+
+    missing = run("said", "Lavrow")
+    assert missing.exit_code == 1  # type: ignore[attr-defined]
+    assert "nobody called 'Lavrow'" in missing.output  # type: ignore[attr-defined]
+
+
+def test_search_hits_show_their_speakers(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    hits = api.search("Singapore weapon systems interest", s, k=1, mode="bm25").hits
+    assert "Kim Young-suk" in hits[0].speakers

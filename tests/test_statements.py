@@ -1,0 +1,272 @@
+"""The statement index on sentences written for it, with the real spaCy pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from diplorag.statements import analyse_documents
+from diplorag.statements.extract import DocumentAnalysis, Person, Speaker, quote_regions
+from diplorag.statements.people import PersonName, merge_people, name_key, same_name
+
+
+def analyse(text: str) -> DocumentAnalysis:
+    [(_, analysis)] = list(analyse_documents([("d", text, 0)]))
+    return analysis
+
+
+def person_of(a: DocumentAnalysis, speaker: Speaker) -> Person:
+    """The person a statement's speaker resolved to (the test expects one)."""
+    assert speaker.person is not None
+    return a.people[speaker.person]
+
+
+def said(text: str) -> list[tuple[str | None, str, str, bool]]:
+    """``(speaker, predicate, content, direct)`` of every statement in ``text``."""
+    a = analyse(text)
+    out = []
+    for s in a.statements:
+        who = a.people[s.speaker.person].name if s.speaker.person is not None else s.speaker.name
+        out.append((who, s.predicate, text[s.content_start : s.content_end], s.direct))
+    return out
+
+
+def test_subject_and_exact_offsets() -> None:
+    text = "Russian Foreign Minister Sergei Lavrov said Moscow would respond to the sanctions."
+    a = analyse(text)
+    [s] = a.statements
+    assert person_of(a, s.speaker).name == "Sergei Lavrov"
+    assert text[s.content_start : s.content_end] == "Moscow would respond to the sanctions"
+    assert text[s.sentence_start : s.sentence_end] == text.rstrip()
+    assert text[s.mention_start : s.mention_end] == "Sergei Lavrov"
+    assert person_of(a, s.speaker).roles == ["Russian Foreign Minister"]
+
+
+def test_quote_then_speaker() -> None:
+    text = '"There is not a single fact of Iran\'s links to terrorists," Lavrov said.'
+    assert said(text) == [
+        ("Lavrov", "say", "There is not a single fact of Iran's links to terrorists", True)
+    ]
+
+
+def test_speaker_then_quote() -> None:
+    text = 'Peskov told reporters: "This has nothing to do with reality."'
+    [(who, predicate, content, direct)] = said(text)
+    assert (who, predicate, direct) == ("Peskov", "tell", True)
+    assert content == "This has nothing to do with reality"
+
+
+def test_inverted_said_name() -> None:
+    text = '"The transit was normal," said Liu Zhenmin, the vice-foreign minister.'
+    [(who, _, content, direct)] = said(text)
+    assert who == "Liu Zhenmin"
+    assert content == "The transit was normal"
+    assert direct
+
+
+def test_according_to() -> None:
+    text = "According to Dragone, the alliance will keep working with its partners in Asia."
+    [(who, predicate, content, _)] = said(text)
+    assert (who, predicate) == ("Dragone", "according to")
+    assert content == "the alliance will keep working with its partners in Asia"
+
+
+def test_pronoun_resolves_to_the_last_subject_of_matching_gender() -> None:
+    text = (
+        "Chancellor Angela Merkel met Vladimir Putin in Moscow. "
+        "She urged Putin to use his influence on the separatists."
+    )
+    [(who, predicate, content, _)] = said(text)
+    assert (who, predicate) == ("Angela Merkel", "urge")
+    assert content.startswith("Putin to use his influence")
+
+
+def test_pronoun_after_two_people_takes_the_subject() -> None:
+    text = (
+        "In a meeting with Singaporean Defense Minister Hoo Choon Khing, Kim Young-suk "
+        "expressed gratitude for Singapore's support. He requested that Singapore keep "
+        "buying South Korean weapon systems."
+    )
+    found = said(text)
+    assert [(w, p) for w, p, _, _ in found] == [
+        ("Kim Young-suk", "express"),
+        ("Kim Young-suk", "request"),
+    ]
+
+
+def test_role_noun_resolves_to_the_person_named_in_that_role() -> None:
+    text = (
+        "Russian Foreign Minister Sergei Lavrov and Japanese Foreign Minister Fumio Kishida "
+        "met in Tokyo. The Russian foreign minister said the talks had been useful."
+    )
+    [(who, _, content, _)] = said(text)
+    assert who == "Sergei Lavrov"
+    assert content == "the talks had been useful"
+
+
+def test_surname_and_title_resolve_to_the_full_name() -> None:
+    text = (
+        "Vice Minister of Foreign Affairs Kang Insun attended the conference. "
+        "Vice Minister Kang stressed that the CD must be revitalized."
+    )
+    a = analyse(text)
+    [s] = a.statements
+    person = person_of(a, s.speaker)
+    assert person.name == "Kang Insun"
+    assert {"Kang", "Kang Insun"} <= person.aliases
+
+
+def test_two_speakers_in_one_sentence() -> None:
+    text = "Kim said the drills would go ahead, while Hoo said Singapore would observe them."
+    assert [(w, c) for w, _, c, _ in said(text)] == [
+        ("Kim", "the drills would go ahead"),
+        ("Hoo", "Singapore would observe them"),
+    ]
+
+
+def test_reported_statement_inside_another() -> None:
+    text = "Peskov said Zakharova had warned that Russia would respond."
+    found = {(w, p): c for w, p, c, _ in said(text)}
+    assert found[("Peskov", "say")] == "Zakharova had warned that Russia would respond"
+    assert found[("Zakharova", "warn")] == "Russia would respond"
+
+
+def test_negation_is_kept_in_the_span() -> None:
+    text = "Captain Jeff Davis denied that the targeted building was a mosque."
+    [(who, predicate, content, _)] = said(text)
+    assert (who, predicate) == ("Jeff Davis", "deny")
+    assert content == "the targeted building was a mosque"
+    text = "Lavrov said Russia would not supply the weapons."
+    [(_, _, content, _)] = said(text)
+    assert content == "Russia would not supply the weapons"
+
+
+def test_multi_sentence_quote_keeps_its_speaker() -> None:
+    text = (
+        'Stoltenberg said: "We are ready to talk. We want a constructive relationship. '
+        'But we will defend every ally."'
+    )
+    found = said(text)
+    assert [w for w, *_ in found] == ["Stoltenberg"] * 3
+    assert all(direct for *_, direct in found)
+    assert found[2][2] == "But we will defend every ally"
+
+
+def test_quote_after_a_quote_continues_the_speaker() -> None:
+    text = '"We will respond," Lavrov said. "Nobody should doubt it."'
+    found = said(text)
+    assert [(w, c) for w, _, c, _ in found] == [
+        ("Lavrov", "We will respond"),
+        ("Lavrov", "Nobody should doubt it"),
+    ]
+
+
+def test_organisations_and_places_speak_too() -> None:
+    text = "China called on the new US administration to respect the one-China policy."
+    [(who, predicate, content, _)] = said(text)
+    assert (who, predicate) == ("China", "call")
+    assert content.startswith("the new US administration to respect")
+
+
+def test_no_speaker_no_statement() -> None:
+    assert said("Officials said the talks would resume.") == []
+    assert said("The weather was cold in Geneva.") == []
+
+
+def test_damaged_apostrophes_are_not_quote_marks() -> None:
+    text = '"I don"t think so," he said.'
+    [(a, b)] = quote_regions(text)
+    assert text[a:b] == 'I don"t think so,'
+
+
+def test_name_keys_unify_spellings_and_diacritics() -> None:
+    assert name_key("Sergei Lavrov") == name_key("Sergey Lavrov") == "sergei lavrov"
+    assert name_key("Ivan Anušić") == name_key("Ivan Anusic")
+    assert name_key("Mr. Lavrov's") == "lavrov"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Donald J. Trump", "Donald Trump", True),
+        ("Sergey Viktorovich Lavrov", "Sergei Lavrov", True),
+        ("Kim Jong Un", "Kim Jong-un", True),
+        ("Kim Jong Un", "Kim Jong Nam", False),
+        ("Kim Young-suk", "Kim Jong Un", False),
+        ("Hua Chunying", "Lu Kang", False),
+    ],
+)
+def test_same_name(a: str, b: str, same: bool) -> None:
+    assert same_name(name_key(a).split(), name_key(b).split()) is same
+
+
+def test_merge_people_across_documents() -> None:
+    people = [
+        PersonName("1:0", "Sergey Lavrov", {"Lavrov", "Sergey Lavrov"}),
+        PersonName("2:0", "Sergei Lavrov", {"Sergei Lavrov"}),
+        PersonName("3:0", "Lavrov", {"Lavrov"}),
+        PersonName("4:0", "Kim Jong Un", {"Kim Jong Un"}),
+        PersonName("5:0", "Kim Jong Nam", {"Kim Jong Nam"}),
+        PersonName("6:0", "Kim", {"Kim"}),
+    ]
+    entities = {tuple(sorted(e.members)): e for e in merge_people(people)}
+    assert ("1:0", "2:0", "3:0") in entities  # the lone surname joins the only Lavrov
+    assert ("4:0",) in entities and ("5:0",) in entities  # two Kims stay two
+    assert ("6:0",) in entities  # "Kim" alone is ambiguous: not merged into either
+
+
+SEEDS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _seed(name: str) -> tuple[str, DocumentAnalysis]:
+    path = next(SEEDS.glob(f"{name}_*.txt"))
+    text = path.read_text(encoding="utf-8")
+    return text, analyse(text)
+
+
+def test_seed_kim_hoo_meeting_who_said_what() -> None:
+    text, a = _seed("000")
+    rows = [
+        (person_of(a, s.speaker).name, s.predicate, text[s.content_start : s.content_end])
+        for s in a.statements
+    ]
+    by_hoo = [r for r in rows if r[0] == "Hoo Choon Khing"]
+    assert [r[1] for r in by_hoo] == ["say"]
+    assert by_hoo[0][2].startswith("We appreciate South Korea’s efforts")
+    by_kim = [r[1] for r in rows if r[0] == "Kim Young-suk"]
+    assert by_kim == [
+        "highlight",
+        "suggest",
+        "state",
+        "call",
+        "express",
+        "request",
+        "emphasize",
+        "stress",
+    ]
+    assert len(rows) == len(by_kim) + len(by_hoo)  # nobody else is credited
+
+
+def test_seed_kang_every_pronoun_statement() -> None:
+    text, a = _seed("001")
+    people = {person_of(a, s.speaker).name for s in a.statements}
+    assert people == {"Kang Insun"}
+    pronouns = [
+        s.predicate for s in a.statements if text[s.mention_start : s.mention_end].lower() == "she"
+    ]
+    assert pronouns == ["speak", "share", "urge"]
+
+
+def test_seed_seoul_dialogue_speakers() -> None:
+    _text, a = _seed("002")
+    rows = [(person_of(a, s.speaker).name, s.predicate) for s in a.statements]
+    assert rows == [
+        ("Gilberto Teodoro", "highlight"),
+        ("Gilberto Teodoro", "stress"),
+        ("Ivan Anušić", "emphasize"),
+        ("Ivan Anušić", "underscore"),
+        ("Giuseppe Cavo Dragone", "affirm"),
+        ("Ahn Gyu-back", "state"),
+        ("Ahn Gyu-back", "add"),
+    ]
