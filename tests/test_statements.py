@@ -270,3 +270,30 @@ def test_seed_seoul_dialogue_speakers() -> None:
         ("Ahn Gyu-back", "state"),
         ("Ahn Gyu-back", "add"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Niki Haley", "Nikki Haley", True),
+        ("Mary Carter", "Marc Carter", False),
+        ("George W. Bush", "George H. W. Bush", False),
+        ("George W. Bush", "George Bush", True),
+    ],
+)
+def test_spelling_slips_and_initials(a: str, b: str, same: bool) -> None:
+    assert same_name(name_key(a).split(), name_key(b).split()) is same
+
+
+def test_lone_surname_joins_the_dominant_holder_and_glued_words_are_dropped() -> None:
+    people = [PersonName(f"{i}:0", "Nikki Haley", {"Nikki Haley"}) for i in range(4)]
+    people += [
+        PersonName("9:0", "Brad Haley", {"Brad Haley"}),
+        PersonName("10:0", "Haley", {"Haley"}),
+        PersonName("11:0", "Nations Nikki Haley", {"Nations Nikki Haley"}),
+    ]
+    entities = merge_people(people)
+    nikki = next(e for e in entities if "0:0" in e.members)
+    assert {"10:0", "11:0"} <= set(nikki.members)
+    assert nikki.name == "Nikki Haley"
+    assert any(e.members == ["9:0"] for e in entities)

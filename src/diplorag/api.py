@@ -32,7 +32,7 @@ from diplorag.index.statement_store import StatementStore
 from diplorag.index.store import ChunkStore
 from diplorag.ingest import REASON_OUTSIDE, discover, load_document
 from diplorag.retrieve import Mode, retrieve
-from diplorag.statements import statements_version
+from diplorag.statements import needs_reparse, statements_version
 from diplorag.types import (
     Answer,
     Chunk,
@@ -262,10 +262,10 @@ def _ingest(
 
         base_manifest = read_manifest(base) if base is not None else None
         wanted_statements = statements_version() if settings.statements else None
-        reparse = base_manifest is not None and base_manifest.statements_version != (
-            wanted_statements
-        )
-        if base_manifest is not None and not fresh and not stale and not reparse:
+        built = base_manifest.statements_version if base_manifest is not None else None
+        reparse = base_manifest is not None and needs_reparse(built, wanted_statements)
+        remerge = base_manifest is not None and built != wanted_statements
+        if base_manifest is not None and not fresh and not stale and not remerge:
             report.total_documents = base_manifest.documents
             report.total_chunks = base_manifest.chunks
             report.seconds = time.perf_counter() - began
@@ -698,8 +698,15 @@ class Session:
         sims = np.asarray(vectors) @ query
         rankings.append([(first[int(j)], float(sims[j])) for j in np.argsort(-sims)])
         fused = rrf(rankings)
-        order = [i for i, _ in fused]
-        order += [i for i in range(len(statements)) if i not in set(order)]
+        ranked = [i for i, _ in fused]
+        ranked += [i for i in range(len(statements)) if i not in set(ranked)]
+        # Each article's best statement first, then the rest: the first screen shows what the
+        # person said in different stories, not five sentences of one interview.
+        first_of_doc: dict[str, int] = {}
+        for i in ranked:
+            first_of_doc.setdefault(statements[i].doc_id, i)
+        leaders = set(first_of_doc.values())
+        order = [i for i in ranked if i in leaders] + [i for i in ranked if i not in leaders]
         score = dict(fused)
         return [statements[i].model_copy(update={"score": score.get(i, 0.0)}) for i in order]
 

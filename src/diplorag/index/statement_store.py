@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,7 +27,8 @@ from urllib.parse import urlparse
 
 from diplorag.statements.extract import DocumentAnalysis
 from diplorag.statements.people import PersonName, merge_people, name_key, name_parts
-from diplorag.statements.rules import fold
+from diplorag.statements.roles import role_words
+from diplorag.statements.rules import fold, load_rules
 from diplorag.types import Speaker, Statement
 
 SCHEMA = """
@@ -341,9 +343,27 @@ def _document_filter(
     return where, args
 
 
+_LIST_BREAK = re.compile(r",|;|\band\b|\bincluding\b|\bwith\b|\bfrom\b|\bto\s+(?=[A-Z]\w+\s+[A-Z])")
+
+
+def clean_role(role: str) -> str:
+    """The role phrase proper: the last item of a list the parse ran into it, no article.
+
+    "including Secretary of State Rex Tillerson and UN ambassador" → "UN ambassador".
+    """
+    pieces = [p.strip(" -–—") for p in _LIST_BREAK.split(role) if p.strip(" -–—")]
+    rules = load_rules()
+    with_head = [p for p in pieces if any(w in rules.role_heads for w in role_words(p))]
+    best = with_head[-1] if with_head else (pieces[-1] if pieces else role)
+    return re.sub(r"^(?:the|a|an)\s+", "", best, flags=re.IGNORECASE)
+
+
 def _distinct(roles: Counter[str]) -> list[str]:
     seen: dict[str, str] = {}
-    for role, _ in roles.most_common():
+    cleaned: Counter[str] = Counter()
+    for role, n in roles.items():
+        cleaned[clean_role(role)] += n
+    for role, _ in cleaned.most_common():
         seen.setdefault(name_key(role), role)
     return list(seen.values())[:8]
 

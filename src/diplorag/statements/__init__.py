@@ -15,11 +15,23 @@ from diplorag.statements.extract import DocumentAnalysis
 EXTRACTOR_VERSION = 3
 
 
+# Bump when merging people across documents changes (no re-parse needed, only a re-merge).
+MERGE_VERSION = 3
+
+
 def statements_version() -> int:
-    """The version an index's statements were built with: code and rules together."""
+    """The version an index's statements were built with: ``EEE RRR MMM`` for the extraction
+    code, the rules and the cross-document merge."""
     from diplorag.statements.rules import load_rules
 
-    return EXTRACTOR_VERSION * 1000 + load_rules().version
+    return (EXTRACTOR_VERSION * 1000 + load_rules().version) * 1000 + MERGE_VERSION
+
+
+def needs_reparse(built: int | None, wanted: int | None) -> bool:
+    """Whether statements built at ``built`` must be re-parsed (not just re-merged)."""
+    if wanted is None:
+        return False
+    return built is None or built // 1000 != wanted // 1000
 
 
 def analyse_documents(

@@ -60,11 +60,12 @@ def _subsequence(short: Sequence[str], long: Sequence[str]) -> bool:
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """One letter inserted, deleted or changed ("niki" / "nikki")."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return a == b
+    """One letter inserted or dropped ("niki" / "nikki"); a changed letter is another name
+    ("mary" / "marc")."""
     if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+        return a == b
+    if abs(len(a) - len(b)) > 1:
+        return False
     short, long = (a, b) if len(a) < len(b) else (b, a)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
@@ -93,7 +94,21 @@ def same_name(a: Sequence[str], b: Sequence[str]) -> bool:
     if a[-1] != b[-1]:
         return False
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return _subsequence(short[1:-1], long[1:-1])
+    if not _subsequence(short[1:-1], long[1:-1]):
+        return False
+    # George W. Bush ≠ George H. W. Bush: when the shorter name gives initials, the longer may
+    # not add initials of its own.
+    if any(_initial(p) for p in short[1:-1]):
+        extra = [p for p in long[1:-1] if p not in short[1:-1]]
+        if any(_initial(p) for p in extra):
+            return False
+    return True
+
+
+def ends_with_name(long: Sequence[str], short: Sequence[str]) -> bool:
+    """ "nations nikki haley" ends with "nikki haley": a full name with words glued before it
+    (a title or an organisation the text ran into it)."""
+    return len(short) >= 2 and len(long) > len(short) and list(long[-len(short) :]) == list(short)
 
 
 def matches(query: Sequence[str], name: Sequence[str]) -> bool:
@@ -156,16 +171,43 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
             for j in group[:x]:
                 if find(i) != find(j) and same_name(parts[i], parts[j]):
                     parent[find(i)] = find(j)
+    full_names: dict[tuple[str, ...], int] = {}
+    for i, ps in enumerate(parts):
+        if len(ps) >= 2:
+            full_names.setdefault(tuple(ps), i)
+    for i, ps in enumerate(parts):
+        for n in range(2, len(ps)):
+            owner = full_names.get(tuple(ps[-n:]))
+            if owner is not None and ends_with_name(ps, parts[owner]):
+                parent[find(i)] = find(owner)
+                break
     full_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
     for i, ps in enumerate(parts):
         if len(ps) >= 2:
             full_roots[ps[-1]].add(find(i))
             full_roots[ps[0]].add(find(i))
+    size: Counter[int] = Counter(find(i) for i in range(len(people)))
+    lone: dict[tuple[str, str], int] = {}  # (document, name) → the first lone person
+    unowned: dict[str, int] = {}
     for i, ps in enumerate(parts):
-        if len(ps) == 1:
-            roots = {find(r) for r in full_roots.get(ps[0], set())}
-            if len(roots) == 1:
-                parent[i] = roots.pop()
+        if len(ps) != 1:
+            continue
+        roots = sorted({find(r) for r in full_roots.get(ps[0], set())}, key=lambda r: -size[r])
+        # A lone surname is the person who has it, or the one who has it in at least three
+        # times as many documents as anyone else ("Haley": Nikki Haley, not Brad Haley).
+        if len(roots) == 1 or (len(roots) > 1 and size[roots[0]] >= 3 * size[roots[1]]):
+            parent[i] = roots[0]
+            continue
+        if roots:
+            continue  # ambiguous: stays on its own
+        doc = people[i].key.split("\x00", 1)[0]
+        same_doc = lone.setdefault((doc, ps[0]), i)
+        if same_doc != i:
+            parent[find(i)] = find(same_doc)
+        else:  # the same lone surname nobody else has, across documents: one person
+            first = unowned.setdefault(ps[0], i)
+            if first != i:
+                parent[find(i)] = find(first)
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in range(len(people)):
         clusters[find(i)].append(i)
