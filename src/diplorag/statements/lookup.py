@@ -66,11 +66,23 @@ def resolve(query: str, speakers: Sequence[Speaker], *, limit: int = 5) -> Resol
     if heads:
         scored = []
         fits: dict[str, float] = {}
+        countries = role_signature(words, rules)[1] - rules.domains
+        same_country: set[str] = set()
         for s in speakers:
             fit = max((role_match(words, r, rules) for r in s.roles), default=0.0)
             if fit > 0:
                 fits[s.speaker_id] = fit
                 scored.append((fit + 0.25 * math.log1p(s.statements), s))
+                if any(
+                    role_match(words, r, rules) > 0
+                    and countries & role_signature(role_words(r), rules)[1]
+                    for r in s.roles
+                ):
+                    same_country.add(s.speaker_id)
+        if countries and same_country:
+            # "Beijing's defence ministry": someone whose role names China, not a spokesman
+            # of another country's ministry whose role names no country.
+            scored = [x for x in scored if x[1].speaker_id in same_country]
         if scored:
             scored.sort(key=lambda x: (-x[0], -x[1].statements, x[1].name))
             best = [s for _, s in scored[:limit]]

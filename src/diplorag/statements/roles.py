@@ -40,5 +40,8 @@ def role_match(mention: list[str], role: str, rules: Rules | None = None) -> flo
     countries_a, countries_b = places_a - rules.domains, places_b - rules.domains
     if countries_a and countries_b and not countries_a & countries_b:
         return 0.0
+    fields_a, fields_b = places_a & rules.domains, places_b & rules.domains
+    if fields_a and fields_b and not fields_a & fields_b:
+        return 0.0  # a defence ministry's spokesman is not a foreign ministry's
     compound = any(" " in a and rules.same_role(a, b) for a in heads_a for b in heads_b)
     return 1.0 + len(places_a & places_b) + (0.5 if compound else 0.0)
