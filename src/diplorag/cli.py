@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 out = Console(highlight=False, soft_wrap=True)
-_WHITE_SPACE = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"[\n\t]+")
 err = Console(stderr=True, highlight=False)
 
 EXIT_CODES = """\b
@@ -49,7 +49,7 @@ Exit codes:
 
 def _flat(text: str) -> str:
     """``plain`` on one line; unlike ``plain_line`` the edges stay, so pieces keep their gaps."""
-    return _WHITE_SPACE.sub(" ", plain(text))
+    return _LINE_BREAK.sub(" ", plain(text))
 
 
 def line(*parts: str | tuple[str, str]) -> Text:
