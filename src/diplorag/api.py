@@ -930,7 +930,9 @@ def _asked_phrases(phrases: list[QuestionSpeaker]) -> list[QuestionSpeaker]:
     """
     if phrases and phrases[0].rank == 5:
         return []
-    return [p for p in phrases if p.rank < 5]
+    # Only the subject, the owner of a view, or "X on …:" is whom a question asks about; a
+    # name elsewhere ("Who is the minister who met Kim?") is part of the topic.
+    return [p for p in phrases if p.rank <= 2]
 
 
 def speakers(
