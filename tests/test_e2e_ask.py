@@ -57,8 +57,10 @@ def test_ask_streams_evidence_then_answer_then_checks(env: dict[str, str]) -> No
     first = next(i for i, (_, c) in enumerate(reads) if b"Answer:" in c)
     after_answer = [c for _, c in reads[first:]]
     assert len(after_answer) > 2, "the answer arrived in one piece: not streamed"
-    # An answerable question: checked sentences or quoted evidence, with exact sources.
-    assert "Sources:" in text
+    # An answerable question: checked sentences or quoted evidence, never an abstention, with
+    # exact sources from the article that answers it.
+    assert "Sources:" in text and "do not say" not in text
+    assert "001_116f389413386f53.txt:" in text.split("Sources:")[1]
     assert "smollm2" in text.lower() or "SmolLM2" in text
 
 
@@ -67,7 +69,9 @@ def test_ask_json_schema_and_offsets(env: dict[str, str]) -> None:
         [
             *DIPLORAG,
             "ask",
-            "Who moderated the first plenary panel of the Seoul Defense Dialogue?",
+            # One SmolLM2 answers with a checkable quote (greedy decoding: reproducible); on
+            # "Who moderated the first plenary panel?" it gives nothing verifiable.
+            "What did Kang say about New START?",
             "--json",
         ],
         capture_output=True,
@@ -79,12 +83,13 @@ def test_ask_json_schema_and_offsets(env: dict[str, str]) -> None:
     answer = Answer.model_validate_json(done.stdout)
     assert answer.evidence and answer.timings["first_token_s"] > 0
     assert answer.model is not None
-    for sentence in answer.sentences:
-        for c in sentence.citations:
-            source = Path(c.path).read_text(encoding="utf-8")
-            assert source[c.quote_start : c.quote_end] == c.quote
-    if not answer.abstained:
-        assert any(s.status in ("verified", "corrected") for s in answer.sentences)
+    # The corpus answers it: the answer is given, checked and quoted exactly.
+    assert not answer.abstained, answer.abstain_reason
+    cited = [c for s in answer.sentences for c in s.citations]
+    assert cited and any(s.status in ("verified", "corrected") for s in answer.sentences)
+    for c in cited:
+        with open(c.path, encoding="utf-8", newline="") as f:
+            assert f.read()[c.quote_start : c.quote_end] == c.quote
 
 
 def test_unanswerable_question_abstains_fast_with_closest_passages(env: dict[str, str]) -> None:
@@ -121,7 +126,11 @@ def test_chat_with_piped_input(env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "/sources" in out and "/reset" in out  # the help text
-    assert out.count("Evidence:") + out.count("do not say") >= 3
+    # Evidence is chosen before the model runs, so these counts do not depend on the model:
+    # the two answerable questions and /sources show evidence; Australia is not in the corpus.
+    assert out.count("Evidence:") == 3
+    australia = out.split("› What is the capital of Australia?")[1].split("› /nonsense")[0]
+    assert "The indexed documents do not say." in australia and "Evidence:" not in australia
     assert "the model now reads 2 sentences" in out
     assert "conversation forgotten" in out
     assert "unknown command /nonsense" in out

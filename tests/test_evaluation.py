@@ -247,7 +247,8 @@ def test_run_eval_retrieval_ranks_and_mrr() -> None:
     assert not s.generated and s.citation_precision is None and s.abstention_accuracy is None
     hit3 = next(t for t in s.targets if t.name.startswith("hit@3"))
     assert hit3.passed is False and hit3.value == pytest.approx(2 / 3)
-    assert all(t.passed is None for t in s.targets if t is not hit3)
+    others = [t for t in s.targets if t is not hit3]
+    assert others and {t.passed for t in others} == {None}  # no answers: nothing to judge
 
 
 def test_support_not_found_in_document_falls_back_and_warns() -> None:

@@ -7,12 +7,14 @@ that finds the real part files finds these.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import hashlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -47,6 +49,9 @@ from diplorag.generate.prompts import (
     reads_like_instruction,
 )
 from diplorag.types import Hit
+
+# What stream() really returns: a generator the caller may close() or throw() into.
+Stream = collections.abc.Generator[str, None, None]
 
 # ---------------------------------------------------------------------------------------------
 # fake model packages
@@ -641,10 +646,11 @@ def test_scripted_generator_stop_max_tokens_and_interrupt() -> None:
     assert "".join(gen.stream(MESSAGES, max_tokens=100, stop=["END"])) == "Echo question. "
     assert "".join(gen.stream(MESSAGES, max_tokens=2)) == "Echo question."
     assert gen.last_stats is not None and gen.last_stats.finish_reason == "length"
-    it = gen.stream(MESSAGES, max_tokens=100)
+    it = cast(Stream, gen.stream(MESSAGES, max_tokens=100))
     next(it)
     it.close()
-    assert gen.last_stats is not None and gen.last_stats.finish_reason == "interrupted"
+    stats = gen.last_stats
+    assert stats is not None and stats.finish_reason == "interrupted"
     assert ScriptedGenerator("one reply").stream(MESSAGES, max_tokens=5) is not None
 
 

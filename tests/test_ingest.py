@@ -55,8 +55,9 @@ def skip_reason(path: Path, max_bytes: int = LIMIT) -> str:
     return result.reason
 
 
-def read_back(path: Path) -> str:
-    with open(path, encoding="utf-8-sig", newline="") as f:
+def read_back(path: Path, encoding: str = "utf-8") -> str:
+    """The file read as the README's offset recipe reads it."""
+    with open(path, encoding=encoding, newline="") as f:
         return f.read()
 
 
@@ -138,7 +139,8 @@ def test_chunk_offsets_slice_the_file(tmp_path: Path) -> None:
     sentences = [f"Sentence {i} talks about Seoul and the U.S. at length here." for i in range(80)]
     path = write(tmp_path / "long.txt", "\ufeffTitle\r\n" + "\r\n".join(sentences))
     doc = load(path)
-    source = read_back(path)
+    assert doc.encoding == "utf-8-sig"
+    source = read_back(path, doc.encoding)
     chunks = chunk_document(doc, ChunkerSettings(target_words=40, max_words=60))
     assert len(chunks) > 5
     for chunk in chunks:
@@ -197,11 +199,29 @@ def test_too_large(tmp_path: Path) -> None:
     assert skip_reason(small, max_bytes=4).startswith("too large (")
 
 
-def test_not_utf8(tmp_path: Path) -> None:
-    path = write(tmp_path / "latin1.txt", "café".encode("latin-1"))
-    assert skip_reason(path) == "not UTF-8 text (re-save it as UTF-8)"
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("café", "latin-1"),
+        ("Le ministre a déclaré « coopération » — très bien, ‘dit-il’. Coût : 5 €.", "cp1252"),
+        ("Müller sagte: Grüße aus Köln.\r\nZweite Zeile.", "latin-1"),
+    ],
+)
+def test_western_single_byte_text_is_read_as_cp1252(
+    tmp_path: Path, text: str, encoding: str
+) -> None:
+    path = write(tmp_path / "western.txt", text.encode(encoding))
+    doc = load(path)
+    assert doc.text == text and doc.encoding == "cp1252"
+    with open(path, encoding=doc.encoding, newline="") as f:
+        assert f.read() == doc.text
+
+
+def test_not_text_in_a_known_encoding(tmp_path: Path) -> None:
     bad16 = write(tmp_path / "bad16.txt", codecs.BOM_UTF16_LE + b"a\x00b")  # odd length
-    assert skip_reason(bad16) == "not UTF-8 text (re-save it as UTF-8)"
+    assert skip_reason(bad16) == "not text in a known encoding"
+    noise = write(tmp_path / "noise.txt", bytes(range(1, 256)) * 4)
+    assert skip_reason(noise) == "not text in a known encoding"
 
 
 @pytest.mark.parametrize(
@@ -251,7 +271,7 @@ def test_load_document_never_raises(raw: bytes, suffix: str) -> None:
             assert result.title.strip()
             assert result.text[result.body_start :].strip()
             if suffix != ".html":
-                assert result.text == read_back(path)
+                assert result.text == read_back(path, result.encoding)
 
 
 # --- titles ------------------------------------------------------------------------------------

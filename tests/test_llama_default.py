@@ -7,9 +7,11 @@ test_llama_smollm2.py on the model users get, plus that it answers from the pass
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -20,6 +22,9 @@ from diplorag.generate.llama import LlamaGenerator
 from diplorag.generate.models import resolve_model
 from diplorag.generate.prompts import build_prompt
 from diplorag.types import Hit
+
+# What stream() really returns: a generator the caller may close() or throw() into.
+Stream = collections.abc.Generator[str, None, None]
 
 pytestmark = pytest.mark.default_model
 
@@ -77,7 +82,10 @@ def test_interrupt_then_ask_again_reproducibly(
     generator: LlamaGenerator, messages: list[ChatMessage]
 ) -> None:
     full = "".join(generator.stream(messages, max_tokens=MAX_TOKENS))
-    it = generator.stream(messages, max_tokens=MAX_TOKENS)
+    it = cast(
+        "collections.abc.Generator[str, None, None]",
+        generator.stream(messages, max_tokens=MAX_TOKENS),
+    )
     head = "".join(next(it) for _ in range(3))
     it.close()
     assert generator.last_stats is not None

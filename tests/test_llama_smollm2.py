@@ -6,9 +6,11 @@ interruption, reproducibility, real prompt sizes), not answer quality.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -19,6 +21,9 @@ from diplorag.generate.models import resolve_model
 from diplorag.generate.prompts import build_prompt
 from diplorag.sentences import split_sentences
 from diplorag.types import Hit
+
+# What stream() really returns: a generator the caller may close() or throw() into.
+Stream = collections.abc.Generator[str, None, None]
 
 pytestmark = pytest.mark.model
 
@@ -109,14 +114,18 @@ def test_interrupted_stream_leaves_model_usable(
 ) -> None:
     full = "".join(generator.stream(messages, max_tokens=40))
 
-    it = generator.stream(messages, max_tokens=40)
+    it = cast(
+        "collections.abc.Generator[str, None, None]", generator.stream(messages, max_tokens=40)
+    )
     head = [next(it) for _ in range(3)]
     it.close()  # what chat does when the user stops an answer
     assert generator.last_stats is not None
     assert generator.last_stats.finish_reason == "interrupted"
     assert full.startswith("".join(head))
 
-    it = generator.stream(messages, max_tokens=40)
+    it = cast(
+        "collections.abc.Generator[str, None, None]", generator.stream(messages, max_tokens=40)
+    )
     for _ in range(3):
         next(it)
     with pytest.raises(KeyboardInterrupt):

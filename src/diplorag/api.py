@@ -7,6 +7,7 @@ Long work reports through a ``Progress`` the caller passes (the CLI draws it wit
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,19 +15,22 @@ from typing import TYPE_CHECKING, Protocol
 
 from diplorag.chunking import chunk_document
 from diplorag.config import Settings
-from diplorag.errors import IndexMismatchError
+from diplorag.errors import ConfigError, IndexMismatchError, RemovalRefusedError
 from diplorag.index.layout import (
     IndexHandle,
     IndexLock,
     IndexWriter,
+    check_files,
     current_generation,
     list_indexes,
     open_index,
     read_manifest,
+    recover,
+    writing,
 )
 from diplorag.index.statement_store import StatementStore
 from diplorag.index.store import ChunkStore
-from diplorag.ingest import discover, load_document
+from diplorag.ingest import REASON_OUTSIDE, discover, load_document
 from diplorag.retrieve import Mode, retrieve
 from diplorag.statements import needs_reparse, statements_version
 from diplorag.types import (
@@ -60,6 +64,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Filters", "Progress", "Session", "ask", "evaluate", "ingest", "search", "status"]
 
+WITHHELD_TITLE = "[instruction-like title withheld]"
+# Planted instructions are looked for over a whole document up to this size, else around each
+# passage or statement the answer pipeline reads.
+_WHOLE_DOCUMENT_CHARS = 50_000
+_CONTEXT_CHARS = 4_000
+
+Span = tuple[int, int]
+
 
 class Progress(Protocol):
     """What long operations report; every method may be a no-op."""
@@ -82,6 +94,13 @@ class _Silent:
         pass
 
 
+def _blanked(text: str, spans: Sequence[Span]) -> str:
+    """``text`` with the characters of ``spans`` replaced by spaces (offsets kept)."""
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
 def chunker_settings(settings: Settings) -> ChunkerSettings:
     return ChunkerSettings(
         target_words=settings.chunk_target_words,
@@ -93,9 +112,51 @@ def chunker_settings(settings: Settings) -> ChunkerSettings:
 # -- ingest -------------------------------------------------------------------------------------
 
 
-def _under(path: str, roots: Sequence[Path]) -> bool:
+# An ingest that would remove more than this share of a folder's documents needs ``prune``.
+MAX_REMOVED_SHARE = 0.5
+
+
+def _under(path: str, root: Path) -> bool:
     p = Path(path)
-    return any(p == r or r in p.parents for r in roots)
+    return p == root or root in p.parents
+
+
+def _check_roots(paths: Sequence[Path]) -> list[Path]:
+    """The ingest roots as absolute paths (links not resolved), each one existing and readable.
+
+    Raises:
+        ConfigError: a root does not exist or cannot be read; nothing is changed.
+    """
+    roots = []
+    for given in paths:
+        root = Path(os.path.abspath(Path(given).expanduser()))
+        if not root.exists():
+            raise ConfigError(
+                f"{given} does not exist; nothing was indexed or removed",
+                hint="check the path (files indexed from it stay in the index)",
+            )
+        if root.is_dir() and not os.access(root, os.R_OK | os.X_OK):
+            raise ConfigError(
+                f"cannot read the folder {given}: permission denied; nothing was changed",
+                hint="fix its permissions, or ingest another folder",
+            )
+        roots.append(root)
+    return roots
+
+
+def _check_removals(
+    known: dict[str, tuple[str, str]], removed: Sequence[str], roots: Sequence[Path]
+) -> None:
+    """Refuse to remove more than ``MAX_REMOVED_SHARE`` of what a folder has indexed."""
+    for root in roots:
+        indexed = sum(1 for path in known if _under(path, root))
+        gone = sum(1 for path in removed if _under(path, root))
+        if gone and gone > MAX_REMOVED_SHARE * indexed:
+            raise RemovalRefusedError(
+                f"this ingest would remove {gone} of the {indexed} documents indexed from "
+                f"{root}; nothing was changed",
+                hint="if the files are really gone, run it again with --prune",
+            )
 
 
 def ingest(
@@ -103,6 +164,7 @@ def ingest(
     settings: Settings,
     *,
     rebuild: bool = False,
+    prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the index up to date with the files under ``paths``.
@@ -111,23 +173,49 @@ def ingest(
     left alone, and files that were indexed from under one of ``paths`` but are gone removed.
     Files elsewhere in the index are untouched. Unreadable or unsupported files are skipped and
     reported; a file that is skipped now but was indexed before keeps its previous version.
+    Symbolic links out of a folder are never followed (they are skipped, and removed from the
+    index if an older version indexed them). Paths are stored as given, made absolute.
+
+    Args:
+        paths: Files and folders to index.
+        settings: Index, embedding model, chunker and limits.
+        rebuild: Start the index afresh.
+        prune: Allow removing more than half of what a folder had indexed.
+        progress: Where to report reading and embedding.
 
     Raises:
+        ConfigError: a path does not exist or cannot be read (nothing is changed).
+        RemovalRefusedError: more than half of a folder's documents would go, without ``prune``.
         IndexBusyError: another ingest is writing this index.
         IndexMismatchError: the index was built with another embedding model or chunker.
+        IndexCorruptError: the index is damaged (``rebuild`` recovers).
+        StorageError, DiskFullError: the index cannot be written; it is left as it was.
     """
+    with writing(settings.index_path):
+        return _ingest(paths, settings, rebuild=rebuild, prune=prune, progress=progress)
+
+
+def _ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    rebuild: bool,
+    prune: bool,
+    progress: Progress | None,
+) -> IngestReport:
     from diplorag.embed import canonical_name, expected_dim, load_embedder
 
     progress = progress or _Silent()
     began = time.perf_counter()
     root = settings.index_path
-    roots = [Path(p).expanduser().resolve() for p in paths]
+    roots = _check_roots(paths)
     model = canonical_name(settings.embedding_model)
     chunker = chunker_settings(settings)
     report = IngestReport(index=settings.index)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
 
     with IndexLock(root, wait_seconds=settings.lock_wait_seconds):
+        recover(root)
         base = None if rebuild else current_generation(root)
         known: dict[str, tuple[str, str]] = {}
         if base is not None:
@@ -145,8 +233,8 @@ def ingest(
             progress.advance()
             if why_not is not None:
                 report.skipped.append(SkippedFile(path=str(path), reason=why_not))
-                if path.exists():
-                    present.add(str(path.resolve()))
+                if why_not != REASON_OUTSIDE and path.exists():
+                    present.add(str(path))  # skipped for now: its indexed version stays
                 continue
             loaded = load_document(path, max_bytes=max_bytes)
             if isinstance(loaded, SkippedFile):
@@ -166,9 +254,11 @@ def ingest(
                 report.unchanged.append(loaded.path)
         progress.finish()
         for known_path, (doc_id, _) in sorted(known.items()):
-            if known_path not in present and _under(known_path, roots):
+            if known_path not in present and any(_under(known_path, r) for r in roots):
                 report.removed.append(known_path)
                 stale.append(doc_id)
+        if not prune and not rebuild:
+            _check_removals(known, report.removed, roots)
 
         base_manifest = read_manifest(base) if base is not None else None
         wanted_statements = statements_version() if settings.statements else None
@@ -302,6 +392,7 @@ class Session:
         self._embedder = embedder
         self._generator = generator
         self._documents: dict[str, str] = {}
+        self._withheld: dict[str, list[Span]] = {}
         self._statements = statements
         self._speakers = speakers
         self._similarity: Similarity | None = None
@@ -331,6 +422,76 @@ class Session:
                 return None
             self._documents[doc_id] = record.text
         return self._documents[doc_id]
+
+    def withheld_in(self, doc_id: str, start: int, end: int) -> list[Span]:
+        """Instruction-like spans of a document that overlap ``[start, end)``, in its offsets.
+
+        A document up to ``_WHOLE_DOCUMENT_CHARS`` is checked whole, once; in a bigger one the
+        neighbourhood of each stretch asked about is, and what is found is remembered for
+        ``evidence_text``.
+        """
+        from diplorag.sentences import split_sentences
+        from diplorag.text.untrusted import withheld_spans
+
+        doc = self.document_text(doc_id)
+        if doc is None:
+            return []
+        if len(doc) <= _WHOLE_DOCUMENT_CHARS:
+            if doc_id not in self._withheld:
+                self._withheld[doc_id] = withheld_spans(doc)
+        else:  # a huge file: the neighbourhood is context enough
+            lo = max(0, start - _CONTEXT_CHARS)
+            hi = min(len(doc), end + _CONTEXT_CHARS)
+            known = self._withheld.setdefault(doc_id, [])
+            for span in withheld_spans(doc, split_sentences(doc, lo, hi)):
+                if span not in known:
+                    known.append(span)
+        return [(a, b) for a, b in self._withheld[doc_id] if a < end and start < b]
+
+    def mark_withheld(self, hits: Sequence[Hit], *, blank: bool = False) -> list[Hit]:
+        """The hits with ``withheld`` set (and instruction-like titles replaced).
+
+        Args:
+            hits: Passages whose ``start``/``end`` point into their documents.
+            blank: Also replace the withheld characters of ``text`` with spaces (offsets kept),
+                as ``evidence_text`` does to the document, so the answer pipeline can use them
+                for nothing.
+        """
+        from diplorag.text.untrusted import is_instruction
+
+        out = []
+        for hit in hits:
+            update: dict[str, object] = {}
+            spans = [
+                (max(a, hit.start) - hit.start, min(b, hit.end) - hit.start)
+                for a, b in self.withheld_in(hit.doc_id, hit.start, hit.end)
+            ]
+            update["withheld"] = spans
+            if blank and spans:
+                update["text"] = _blanked(hit.text, spans)
+            if is_instruction(hit.title):
+                update["title"] = WITHHELD_TITLE
+            out.append(hit.model_copy(update=update))
+        return out
+
+    def withheld_texts(self, doc_id: str) -> list[str]:
+        """The instruction-like passages ``evidence_text`` blanks in a document."""
+        doc = self.document_text(doc_id) or ""
+        return [doc[a:b] for a, b in self._withheld.get(doc_id, [])]
+
+    def evidence_text(self, doc_id: str) -> str | None:
+        """The document as the answer pipeline reads it: withheld spans blanked, offsets kept.
+
+        No evidence sentence, context sentence, quote or citation can then come from planted
+        text. In a huge document only the neighbourhoods asked about so far (``withheld_in``:
+        every retrieved passage and every statement the pipeline is given) are checked.
+        """
+        doc = self.document_text(doc_id)
+        if doc is None:
+            return None
+        if len(doc) <= _WHOLE_DOCUMENT_CHARS:
+            self.withheld_in(doc_id, 0, 0)
+        return _blanked(doc, self._withheld.get(doc_id, []))
 
     @property
     def embedder(self) -> Embedder:
@@ -367,6 +528,8 @@ class Session:
         mode: Mode | None = None,
         filters: Filters | None = None,
     ) -> list[Hit]:
+        if not query.strip():
+            raise ConfigError("the query is empty", hint="give some words to search for")
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
         allowed = None
@@ -384,7 +547,7 @@ class Session:
             lexical=self.handle.bm25 if mode in ("bm25", "hybrid") else None,
             allowed=allowed,
         )
-        return self._with_speakers(self.handle.store.hits(scored))
+        return self.mark_withheld(self._with_speakers(self.handle.store.hits(scored)))
 
     # -- who said what -------------------------------------------------------------------
 
@@ -567,9 +730,15 @@ class Session:
         if self._similarity is None:
             self._similarity = Similarity(self.embedder)
         statements = self.statement_source()
+
+        def search(text: str, n: int) -> list[Hit]:
+            hits = self.search(text, k=n, mode=mode, filters=filters)
+            return self.mark_withheld(hits, blank=True)
+
         return Pipeline(
-            search=lambda text, n: self.search(text, k=n, mode=mode, filters=filters),
-            document_text=self.document_text,
+            search=search,
+            document_text=self.evidence_text,
+            withheld=self.withheld_texts,
             generator=lambda: self.generator,
             similarity=self._similarity,
             statements=statements,
@@ -716,7 +885,13 @@ class IndexStatements:
         )
         if about and found:
             found = self._session.rank_statements(about, found)
-        return found[:k]
+        return self._checked(found[:k])
+
+    def _checked(self, statements: list[Statement]) -> list[Statement]:
+        """The statements, their neighbourhoods checked for planted instructions (huge files)."""
+        for st in statements:
+            self._session.withheld_in(st.doc_id, st.sentence_start, st.sentence_end)
+        return statements
 
     def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
         """Statements by anyone in the passages most relevant to ``topic``, best first."""
@@ -730,7 +905,7 @@ class IndexStatements:
                     found.append(st)
         if not found:
             return []
-        return self._session.rank_statements(topic, found)[:k]
+        return self._checked(self._session.rank_statements(topic, found)[:k])
 
     def suggest(self, name: str) -> list[str]:
         from diplorag.statements.lookup import suggest
@@ -755,7 +930,9 @@ def _asked_phrases(phrases: list[QuestionSpeaker]) -> list[QuestionSpeaker]:
     """
     if phrases and phrases[0].rank == 5:
         return []
-    return [p for p in phrases if p.rank < 5]
+    # Only the subject, the owner of a view, or "X on …:" is whom a question asks about; a
+    # name elsewhere ("Who is the minister who met Kim?") is part of the topic.
+    return [p for p in phrases if p.rank <= 2]
 
 
 def speakers(
@@ -875,12 +1052,20 @@ def install_model(
 
 
 def status(settings: Settings, *, all_indexes: bool = True) -> list[IndexStatus]:
-    """Describe the built indexes (all under ``index_dir``, or just the selected one)."""
+    """Describe the built indexes (all under ``index_dir``, or just the selected one).
+
+    Every file a generation's manifest names is checked: it exists, has its recorded size and
+    its recorded sha256.
+
+    Raises:
+        IndexCorruptError: a file is missing or damaged.
+    """
     roots = list_indexes(settings.index_dir) if all_indexes else [settings.index_path]
     out = []
     for root in roots:
         handle = open_index(root)
         try:
+            check_files(handle.gen, handle.manifest, contents=True)
             out.append(
                 IndexStatus(
                     name=root.name,

@@ -2,6 +2,11 @@
 
 The only module that imports click and rich. Nothing heavy is imported at start-up, so
 ``diplorag --help`` and ``diplorag status`` stay fast.
+
+Untrusted text (titles, passages, quotes, paths, the model's answer, the user's own input) is
+never rich markup: it goes through ``diplorag.text.safe.plain`` and into ``Text`` objects, so
+``[/]`` prints as ``[/]`` and escape sequences never reach the terminal. Only the fixed
+wording of this module is markup.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +28,7 @@ from rich.text import Text
 
 from diplorag import __version__
 from diplorag.errors import DiploragError
+from diplorag.text.safe import plain, plain_line
 
 if TYPE_CHECKING:
     from diplorag.retrieve import Mode
@@ -29,13 +36,61 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 out = Console(highlight=False, soft_wrap=True)
+_LINE_BREAK = re.compile(r"[\n\t]+")
 err = Console(stderr=True, highlight=False)
 
 EXIT_CODES = """\b
 Exit codes:
-  0 ok · 1 error · 2 bad option or setting · 3 index not found · 4 index/model mismatch
+  0 ok · 1 error · 2 bad option, setting or path · 3 index not found · 4 index/model mismatch
   5 index corrupt · 6 index busy · 7 model missing · 8 model checksum · 9 dependency missing
-  10 generation failed · 130 interrupted"""
+  10 generation failed · 11 removal refused (--prune) · 12 cannot write the index
+  13 disk full · 130 interrupted"""
+
+
+def _flat(text: str) -> str:
+    """``plain`` on one line; unlike ``plain_line`` the edges stay, so pieces keep their gaps."""
+    return _LINE_BREAK.sub(" ", plain(text))
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """One line of output: plain strings are untrusted text, ``(text, style)`` pairs styled."""
+    out_text = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            out_text.append(_flat(part[0]), style=part[1])
+        else:
+            out_text.append(_flat(part))
+    return out_text
+
+
+class SettingOption(click.Option):
+    """An option whose help and default come from the ``Settings`` field it sets.
+
+    ``diplorag.config`` (pydantic-settings) is imported only when help is drawn, so start-up
+    stays light, and the help can never disagree with the real default.
+    """
+
+    def __init__(self, *args: Any, setting: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setting = setting
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from diplorag.config import Settings
+
+        field = Settings.model_fields[self.setting]
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, Path) and not default.is_absolute():
+            default = f"{default}/"
+        own = self.help or field.description or ""
+        self.help = f"{own} (default: {default}; env DIPLORAG_{self.setting.upper()})"
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = own
+
+
+def setting_option(*decls: str, setting: str, **kwargs: Any) -> Callable[[F], F]:
+    return click.option(*decls, cls=SettingOption, setting=setting, **kwargs)
 
 
 class DiploragGroup(click.Group):
@@ -47,9 +102,9 @@ class DiploragGroup(click.Group):
         except DiploragError as exc:
             if _debug(ctx):
                 raise
-            err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+            err.print(line(("error:", "bold red"), " ", exc.message), soft_wrap=True)
             if exc.hint:
-                err.print(f"  [dim]→[/] {exc.hint}", soft_wrap=True)
+                err.print(line(("  →", "dim"), " ", exc.hint), soft_wrap=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             if _debug(ctx):
@@ -64,12 +119,8 @@ def _debug(ctx: click.Context) -> bool:
 
 
 def index_options(f: F) -> F:
-    f = click.option("--index", "index", metavar="NAME", help="Index name (default: default).")(f)
-    f = click.option(
-        "--index-dir",
-        type=click.Path(path_type=Path),
-        help="Folder of indexes (default: indexes/).",
-    )(f)
+    f = setting_option("--index", "index", metavar="NAME", setting="index")(f)
+    f = setting_option("--index-dir", type=click.Path(path_type=Path), setting="index_dir")(f)
     return f
 
 
@@ -158,20 +209,17 @@ class _RichProgress:
 @cli.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_options
-@click.option(
-    "--embedding-model", metavar="NAME", help="all-MiniLM-L6-v2 (default), hash-<dim>, or a folder."
-)
+@setting_option("--embedding-model", metavar="NAME", setting="embedding_model")
 @click.option(
     "--rebuild", is_flag=True, help="Start the index afresh (re-read and re-embed everything)."
 )
-@click.option("--max-file-mb", type=float, help="Skip files larger than this (default 20).")
 @click.option(
-    "--wait",
-    "wait",
-    type=float,
-    metavar="SECONDS",
-    help="Wait this long for another ingest to finish.",
+    "--prune",
+    is_flag=True,
+    help="Allow removing more than half of the documents indexed from a folder.",
 )
+@setting_option("--max-file-mb", type=float, setting="max_file_mb")
+@setting_option("--wait", "wait", type=float, metavar="SECONDS", setting="lock_wait_seconds")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
@@ -182,6 +230,7 @@ def ingest(
     index_dir: Path | None,
     embedding_model: str | None,
     rebuild: bool,
+    prune: bool,
     max_file_mb: float | None,
     wait: float | None,
     as_json: bool,
@@ -191,8 +240,9 @@ def ingest(
 
     Incremental: unchanged files (same sha256) are not re-embedded, changed files are
     re-chunked and re-embedded, and files indexed from under PATHS that no longer exist are
-    removed from the index. Files indexed from other folders are left alone; --rebuild starts
-    afresh. A crashed or killed ingest leaves the previous index intact.
+    removed from the index (more than half of a folder only with --prune). Files indexed from
+    other folders are left alone; --rebuild starts afresh. Symbolic links out of a folder are
+    skipped, never followed. A crashed or killed ingest leaves the previous index intact.
 
     \b
     Examples:
@@ -212,12 +262,17 @@ def ingest(
     )
     targets = list(paths) or [Path("corpus")]
     show = not quiet and not as_json and err.is_terminal
-    report = api.ingest(targets, settings, rebuild=rebuild, progress=_RichProgress(show))
+    report = api.ingest(
+        targets, settings, rebuild=rebuild, prune=prune, progress=_RichProgress(show)
+    )
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return
     for skipped in report.skipped:
-        err.print(f"[yellow]skipped[/] {_rel(skipped.path)}: {skipped.reason}", soft_wrap=True)
+        err.print(
+            line(("skipped", "yellow"), " ", _rel(skipped.path), ": ", skipped.reason),
+            soft_wrap=True,
+        )
     parts = [
         f"{len(report.added)} added",
         f"{len(report.updated)} updated",
@@ -226,9 +281,12 @@ def ingest(
         f"{len(report.skipped)} skipped",
     ]
     out.print(
-        f"[bold]{report.index}[/]: " + ", ".join(parts) + f" · {report.chunks_embedded} chunks "
-        f"embedded, {report.documents_parsed} documents parsed in {report.seconds:.1f}s · index "
-        f"holds {report.total_documents} documents, {report.total_chunks} chunks"
+        line(
+            (report.index, "bold"),
+            ": " + ", ".join(parts) + f" · {report.chunks_embedded} chunks embedded, "
+            f"{report.documents_parsed} documents parsed in {report.seconds:.1f}s · index holds "
+            f"{report.total_documents} documents, {report.total_chunks} chunks",
+        )
     )
 
 
@@ -246,27 +304,45 @@ def _highlight(text: str, query: str) -> Text:
     from diplorag.text.analyze import term_spans, terms
 
     wanted = set(terms(query))
-    rich_text = Text(text)
+    rich_text = Text(plain_line(text))
     for start, end, term in term_spans(text):
         if term in wanted:
             rich_text.stylize("bold yellow", start, end)
     return rich_text
 
 
+WITHHELD = "[withheld: instruction-like text]"
+
+
+def _shown(hit: Any) -> str:
+    """The passage as it may be shown: instruction-like spans replaced by ``WITHHELD``."""
+    text = str(hit.text)
+    for a, b in sorted(hit.withheld, reverse=True):
+        text = text[:a] + WITHHELD + text[b:]
+    return text
+
+
 def _render_hit(hit: Any, query: str, *, full: bool = False) -> None:
     date = hit.published.isoformat() if hit.published else "date unknown"
     out.print(
-        f"[bold cyan][{hit.rank}][/] [bold]{hit.title}[/] [dim]({date})[/]  "
-        f"[dim]score {hit.score:.4f} · {_rel(hit.path)}:{hit.start}-{hit.end}[/]"
+        line(
+            (f"[{hit.rank}]", "bold cyan"),
+            " ",
+            (hit.title, "bold"),
+            (f" ({date})", "dim"),
+            (f"  score {hit.score:.4f} · ", "dim"),
+            (f"{_rel(hit.path)}:{hit.start}-{hit.end}", "dim"),
+        )
     )
     if hit.speakers:
-        out.print(Text("    said by: " + ", ".join(hit.speakers), style="magenta"))
+        out.print(line(("    said by: " + ", ".join(hit.speakers), "magenta")))
     from diplorag.text.windows import best_window
 
-    start, end = (0, len(hit.text)) if full else best_window(hit.text, query)
-    body = _highlight(" ".join(hit.text[start:end].split()), query)
+    text = _shown(hit)
+    start, end = (0, len(text)) if full else best_window(text, query)
+    body = _highlight(" ".join(text[start:end].split()), query)
     prefix = "" if start == 0 else "… "
-    suffix = "" if end >= len(hit.text.rstrip()) else " …"
+    suffix = "" if end >= len(text.rstrip()) else " …"
     out.print(Text("    " + prefix).append(body).append(suffix))
 
 
@@ -282,7 +358,9 @@ def _filters(since: str | None, until: str | None, source: str | None) -> Any:
 
 def search_options(f: F) -> F:
     f = click.option(
-        "--source", metavar="GLOB", help="Only documents whose path matches, e.g. '*tass*'."
+        "--source",
+        metavar="GLOB",
+        help="Only documents whose path or source matches, e.g. '*tass*' (* ? [abc]).",
     )(f)
     f = click.option("--until", metavar="DATE", help="Only documents published on or before DATE.")(
         f
@@ -290,22 +368,36 @@ def search_options(f: F) -> F:
     f = click.option("--since", metavar="DATE", help="Only documents published on or after DATE.")(
         f
     )
-    f = click.option(
-        "--mode",
-        type=click.Choice(["dense", "bm25", "hybrid"]),
-        help="Retrieval (default: hybrid).",
-    )(f)
-    f = click.option("-k", "k", type=click.IntRange(1, 100), help="How many passages (default 5).")(
+    f = setting_option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), setting="mode")(f)
+    return f
+
+
+def _search_k(f: F) -> F:
+    return setting_option("-k", "--top-k", "k", type=click.IntRange(1, 100), setting="top_k")(f)
+
+
+def _ask_k(f: F) -> F:
+    return setting_option("-k", "--top-k", "k", type=click.IntRange(1, 20), setting="ask_passages")(
         f
     )
-    return f
+
+
+def _read_text_argument(value: str) -> str:
+    """The argument, or standard input when it is ``-`` (for text longer than ARG_MAX)."""
+    return sys.stdin.read().strip() if value == "-" else value
 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("query")
+@_search_k
 @search_options
 @index_options
-@click.option("--embedding-model", metavar="NAME", help="Must match the index's model.")
+@setting_option(
+    "--embedding-model",
+    metavar="NAME",
+    help="Must match the index's model.",
+    setting="embedding_model",
+)
 @click.option("--full", is_flag=True, help="Show whole passages, not the best sentences.")
 @click.option(
     "--json",
@@ -328,8 +420,10 @@ def search(
     full: bool,
     as_json: bool,
 ) -> None:
-    """Rank passages for QUERY, with scores, sources and character spans.
+    """Rank passages for QUERY (or - to read it from standard input), with scores and spans.
 
+    Spans are character offsets: for .txt and .md files,
+    open(path, encoding=hit.encoding, newline="").read()[start:end] is the passage.
     Dates filter on the publication date found in each document; documents with no known
     date are excluded by --since/--until.
 
@@ -341,6 +435,7 @@ def search(
     """
     from diplorag import api
 
+    query = _read_text_argument(query)
     settings = _settings(ctx, index=index, index_dir=index_dir, embedding_model=embedding_model)
     result = api.search(
         query,
@@ -421,19 +516,19 @@ def speakers(
         _print_json(result.model_dump(mode="json"))
         return
     if not result.speakers:
-        out.print(f"[yellow]nobody matches {query!r}[/]" if query else "[yellow]no statements[/]")
+        out.print(line((f"nobody matches {query!r}" if query else "no statements", "yellow")))
         return
     for sp in result.speakers[:limit]:
-        line = Text(f"{sp.statements:>5}  ", style="bold cyan").append(sp.name, style="bold")
+        row = line((f"{sp.statements:>5}  ", "bold cyan"), (sp.name, "bold"))
         if sp.aliases:
-            line.append(" (" + ", ".join(sp.aliases[:3]) + ")", style="dim")
+            row.append_text(line((" (" + ", ".join(sp.aliases[:3]) + ")", "dim")))
         if sp.roles:
-            line.append(" · " + sp.roles[0])
+            row.append_text(line(" · " + sp.roles[0]))
         dates = [d.isoformat() for d in (sp.first_date, sp.last_date) if d]
         span = " → ".join(dict.fromkeys(dates)) if dates else "date unknown"
         outlets = ", ".join(sp.outlets[:3])
-        line.append(f" · {sp.documents} docs · {outlets} · {span}", style="dim")
-        out.print(line)
+        row.append_text(line((f" · {sp.documents} docs · {outlets} · {span}", "dim")))
+        out.print(row)
     more = len(result.speakers) - limit
     tail = f" · {more} more (-n)" if more > 0 else ""
     out.print(
@@ -481,20 +576,20 @@ def said(
         _print_json(result.model_dump(mode="json"))
         return
     if result.speaker is None:
-        out.print(f"[yellow]The documents quote nobody called {person!r}.[/]", highlight=False)
+        out.print(line((f"The documents quote nobody called {person!r}.", "yellow")))
         if result.suggestions:
-            out.print("Closest names: " + ", ".join(result.suggestions), highlight=False)
+            out.print(line("Closest names: " + ", ".join(result.suggestions)))
         ctx.exit(1)
     sp = result.speaker
     how = {"surname": " (by surname)", "role": " (by role)"}.get(result.matched_by, "")
-    head = Text(f"{sp.name}", style="bold").append(how, style="dim")
+    head = line((sp.name, "bold"), (how, "dim"))
     if sp.roles:
-        head.append(" · " + "; ".join(sp.roles[:2]), style="dim")
+        head.append_text(line((" · " + "; ".join(sp.roles[:2]), "dim")))
     out.print(head)
     if result.others:
-        out.print(Text("  also: " + ", ".join(o.name for o in result.others), style="dim"))
+        out.print(line(("  also: " + ", ".join(o.name for o in result.others), "dim")))
     order = f"by relevance to {about!r}" if about else "newest first"
-    out.print(Text(f"  {result.total} statements, {order}", style="dim"))
+    out.print(line((f"  {result.total} statements, {order}", "dim")))
     out.print()
     for st in result.statements:
         date = st.published.isoformat() if st.published else "date unknown"
@@ -502,14 +597,16 @@ def said(
         meta = f"{date} · {outlet(st.source, st.path)} · {where}"
         kind = "quote" if st.direct else "reported"
         neg = ", negated" if st.negated else ""
-        out.print(Text(meta, style="cyan").append(f"  {st.predicate} ({kind}{neg})", style="dim"))
-        quote = Text("  “").append(st.text).append("”")
+        out.print(line((meta, "cyan"), (f"  {st.predicate} ({kind}{neg})", "dim")))
         a, b = st.content_start - st.sentence_start, st.content_end - st.sentence_start
-        if 0 <= a < b <= len(st.text):
-            quote.stylize("bold", a + 3, b + 3)
-        out.print(quote)
+        if not 0 <= a < b <= len(st.text):
+            a = b = 0
+        # Each piece made plain on its own, so the bold content stays where it was.
+        quote = Text("  “").append(_flat(st.text[:a]))
+        quote.append(_flat(st.text[a:b]), style="bold").append(_flat(st.text[b:]))
+        out.print(quote.append("”"))
         if st.mention != sp.name:
-            out.print(Text(f"  speaker written as: {st.mention}", style="dim"))
+            out.print(line((f"  speaker written as: {st.mention}", "dim")))
         out.print()
 
 
@@ -523,16 +620,16 @@ def _where(path: str, start: int, end: int) -> str:
 def _show_evidence(passages: list[Any], reason: str | None, query: str) -> None:
     if reason:
         if passages:
-            out.print(f"[dim]Closest sentences ({reason}):[/]")
+            out.print(line((f"Closest sentences ({reason}):", "dim")))
     else:
         out.print("[dim]Evidence:[/]")
     previous = None
     for hit in passages:
         if hit.doc_id != previous:
             date = hit.published.isoformat() if hit.published else "date unknown"
-            out.print(f"  {hit.title} [dim]({date}) {_rel(hit.path)}[/]")
+            out.print(line("  ", hit.title, (f" ({date}) {_rel(hit.path)}", "dim")))
             previous = hit.doc_id
-        body = _highlight(" ".join(hit.text.split()), query)
+        body = _highlight(" ".join(_shown(hit).split()), query)
         body.stylize("dim")
         out.print(Text(f"    [{hit.rank}] ", style="bold cyan").append(body))
     if passages:
@@ -556,11 +653,11 @@ def _show_sources(answer: Any) -> None:
     for n in sorted(cited):
         first = cited[n][0]
         date = first.published.isoformat() if first.published else "date unknown"
-        out.print(f"  [bold cyan][{n}][/] {first.title} [dim]({date})[/]")
+        out.print(line((f"  [{n}]", "bold cyan"), " ", first.title, (f" ({date})", "dim")))
         for c in cited[n]:
             speaker = f" — {c.speaker}" if c.speaker else ""
-            out.print(f"      [dim]{_where(c.path, c.quote_start, c.quote_end)}{speaker}[/]")
-            out.print(Text("      “" + " ".join(c.quote.split()) + "”", style="italic"))
+            out.print(line((f"      {_where(c.path, c.quote_start, c.quote_end)}{speaker}", "dim")))
+            out.print(line(("      “" + " ".join(c.quote.split()) + "”", "italic")))
 
 
 def _show_checked(answer: Any, raw: str) -> None:
@@ -570,20 +667,24 @@ def _show_checked(answer: Any, raw: str) -> None:
     if answer.interrupted:
         out.print("[yellow](stopped)[/]")
     if answer.outcome == "abstained":
-        out.print(Text(answer.answer, style="bold yellow"), end=" ")
-        out.print(f"[dim]({answer.abstain_reason})[/]" if answer.abstain_reason else "")
+        reason = f" ({answer.abstain_reason})" if answer.abstain_reason else ""
+        out.print(line((answer.answer, "bold yellow"), (reason, "dim")))
     elif answer.outcome == "quoted":
-        out.print(f"[dim]The model's answer did not hold up ({answer.abstain_reason}).[/]")
-        out.print(Text(answer.answer))
+        out.print(line((f"The model's answer did not hold up ({answer.abstain_reason}).", "dim")))
+        out.print(Text(plain(answer.answer)))
     else:
         if strip_markers(answer.answer)[0] != strip_markers(raw)[0]:
             out.print("[bold]Checked answer:[/]")
-            out.print(Text(answer.answer))
+            out.print(Text(plain(answer.answer)))
         for sentence in answer.sentences:
             if sentence.status in ("corrected", "unverified", "dropped"):
                 style = _STATUS_STYLE.get(sentence.status, "white")
                 out.print(
-                    f"  [{style}]{sentence.status}[/]: [dim]{sentence.text} — {sentence.reason}[/]"
+                    line(
+                        ("  " + sentence.status, style),
+                        ": ",
+                        (f"{sentence.text} — {sentence.reason}", "dim"),
+                    )
                 )
     _show_sources(answer)
     if answer.model:
@@ -601,7 +702,7 @@ def _footer(answer: Any) -> None:
         bits.append(f"{t['tokens_per_s']:.1f} tok/s")
     if answer.removed_instructions:
         bits.append(f"{answer.removed_instructions} instruction-like passage sentence(s) withheld")
-    out.print(f"[dim]{' · '.join(bits)}[/]")
+    out.print(line((" · ".join(bits), "dim")))
 
 
 def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
@@ -620,7 +721,7 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
         started = True
         pieces.append(piece)
         if stream:
-            out.file.write(piece)
+            out.file.write(plain(piece))  # the model may repeat escape sequences it was shown
             out.file.flush()
 
     answer = session.ask(question, on_evidence=on_evidence, on_token=on_token, **kwargs)
@@ -632,21 +733,32 @@ def _ask(session: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 
 
 def llm_option(f: F) -> F:
-    return click.option(
+    return setting_option(
         "--model",
         "llm",
         metavar="NAME|PATH",
-        help="Language model: qwen2.5-coder-1.5b (default), smollm2-135m, qwen2.5-coder-0.5b, "
-        "or a .gguf file. See: diplorag models.",
+        help="Language model: a known name (qwen2.5-coder-1.5b, smollm2-135m, "
+        "qwen2.5-coder-0.5b; see diplorag models) or a .gguf file.",
+        setting="llm",
+    )(f)
+
+
+def llm_context_option(f: F) -> F:
+    return setting_option(
+        "--llm-context", type=click.IntRange(256, 131072), metavar="TOKENS", setting="llm_context"
     )(f)
 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("question")
+@_ask_k
 @search_options
 @llm_option
+@llm_context_option
 @index_options
-@click.option("--max-tokens", type=click.IntRange(16, 4096), help="Longest answer (default 256).")
+@setting_option(
+    "--max-tokens", type=click.IntRange(16, 4096), setting="llm_max_tokens", metavar="TOKENS"
+)
 @click.option(
     "--json",
     "as_json",
@@ -663,12 +775,13 @@ def ask(
     until: str | None,
     source: str | None,
     llm: str | None,
+    llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
     max_tokens: int | None,
     as_json: bool,
 ) -> None:
-    """Answer QUESTION from the indexed documents, every claim cited and checked.
+    """Answer QUESTION (or - to read it from stdin), every claim cited and checked.
 
     Shows the numbered evidence sentences first, streams the model's answer, then checks each
     sentence by meaning against the sentences it cites (numbers, names, negation, who said
@@ -676,7 +789,8 @@ def ask(
     marked [unverified], and each source is quoted with its exact character span. When
     nothing holds up, the best evidence sentences are the answer ("The documents say:").
     When the documents do not answer the question, it says so and shows the closest
-    sentences. -k sets how many evidence sentences the model reads (default 5).
+    sentences. Instruction-like text planted in documents is withheld from the model, never
+    evidence, and never cited.
 
     \b
     Examples:
@@ -686,7 +800,15 @@ def ask(
     """
     from diplorag import api
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_max_tokens=max_tokens)
+    question = _read_text_argument(question)
+    settings = _settings(
+        ctx,
+        index=index,
+        index_dir=index_dir,
+        llm=llm,
+        llm_context=llm_context,
+        llm_max_tokens=max_tokens,
+    )
     with api.Session(settings) as session:
         answer = _ask(
             session,
@@ -731,13 +853,10 @@ def _enable_line_editing() -> None:
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option(
-    "-k", "k", type=click.IntRange(1, 20), help="Evidence sentences the model reads (default 5)."
-)
-@click.option(
-    "--mode", type=click.Choice(["dense", "bm25", "hybrid"]), help="Retrieval (default: hybrid)."
-)
+@_ask_k
+@setting_option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), setting="mode")
 @llm_option
+@llm_context_option
 @index_options
 @click.pass_context
 def chat(
@@ -745,6 +864,7 @@ def chat(
     k: int | None,
     mode: str | None,
     llm: str | None,
+    llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
 ) -> None:
@@ -761,7 +881,7 @@ def chat(
     from diplorag import api
     from diplorag.answer.conversation import Conversation
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context)
     passages = k or settings.ask_passages
     conversation = Conversation()
     last: Any = None
@@ -769,23 +889,26 @@ def chat(
     with api.Session(settings) as session:
         m = session.handle.manifest
         out.print(
-            f"[bold]diplorag chat[/] — index [bold]{settings.index}[/] ({m.documents} documents), "
-            f"model {settings.llm}. /help for commands, Ctrl-D to leave."
+            line(
+                ("diplorag chat", "bold"),
+                f" — index {settings.index} ({m.documents} documents), model {settings.llm}. "
+                "/help for commands, Ctrl-D to leave.",
+            )
         )
         while True:
             try:
-                line = input("\n› " if sys.stdin.isatty() else "").strip()
+                entry = input("\n› " if sys.stdin.isatty() else "").strip()
             except EOFError:
                 break
             except KeyboardInterrupt:
                 out.print("\n[dim](/quit to leave)[/]")
                 continue
-            if not line:
+            if not entry:
                 continue
             if not sys.stdin.isatty():
-                out.print(f"\n› {line}")
-            if line.startswith("/"):
-                command, _, arg = line.partition(" ")
+                out.print(Text("\n› " + plain_line(entry)))
+            if entry.startswith("/"):
+                command, _, arg = entry.partition(" ")
                 if command in ("/quit", "/exit", "/q"):
                     break
                 if command == "/help":
@@ -804,15 +927,17 @@ def chat(
                     if last is None:
                         out.print("[dim]no answer yet[/]")
                     else:
-                        _show_evidence(last.evidence, last.abstain_reason, last.question)
+                        # A quoted answer has a reason too, but what it shows is evidence.
+                        reason = last.abstain_reason if last.outcome == "abstained" else None
+                        _show_evidence(last.evidence, reason, last.question)
                         _show_checked(last, last.answer)
                 else:
-                    out.print(f"[red]unknown command {command}[/] — /help lists them")
+                    out.print(line((f"unknown command {command}", "red"), " — /help lists them"))
                 continue
             try:
                 last = _ask(
                     session,
-                    line,
+                    entry,
                     stream=True,
                     k=passages,
                     mode=_mode(mode),
@@ -824,7 +949,7 @@ def chat(
             except DiploragError as exc:
                 if exc.exit_code in (7, 8, 9):  # a missing model will not fix itself
                     raise
-                err.print(f"[bold red]error:[/] {exc}")
+                err.print(line(("error:", "bold red"), " ", str(exc)))
                 continue
 
 
@@ -842,8 +967,10 @@ def _secs(value: float | None) -> str:
 @cli.command("eval", epilog=EXIT_CODES)
 @click.argument("questions", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--no-generate", is_flag=True, help="Score retrieval only (no language model).")
+@_ask_k
 @search_options
 @llm_option
+@llm_context_option
 @index_options
 @click.option(
     "--answers-out",
@@ -862,6 +989,7 @@ def eval_command(
     until: str | None,
     source: str | None,
     llm: str | None,
+    llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
     answers_out: Path | None,
@@ -884,7 +1012,7 @@ def eval_command(
     """
     from diplorag import api
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm)
+    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context)
     report = api.evaluate(
         questions,
         settings,
@@ -903,19 +1031,16 @@ def eval_command(
         table.add_column(col, overflow="fold")
     for row in report.rows:
         outcome = row.outcome or "–"
-        if row.correct_abstention is False:
-            outcome = f"[red]{outcome}[/]"
-        elif row.fully_right:
-            outcome = f"[green]{outcome}[/]"
+        style = "red" if row.correct_abstention is False else "green" if row.fully_right else ""
         table.add_row(
-            row.id,
-            row.kind,
+            line(row.id),
+            line(row.kind),
             str(row.retrieval_rank or "–"),
-            outcome,
+            line((outcome, style)),
             _pct(row.fact_recall),
             f"{row.correct_citations}/{row.citations}" if row.citations else "–",
             _secs(row.timings.get("first_token_s")),
-            row.error or (row.answer or "")[:120],
+            line(row.error or (row.answer or "")[:120]),
         )
     out.print(table)
     s = report.summary
@@ -987,8 +1112,8 @@ def models(ctx: click.Context, as_json: bool) -> None:
         state = (
             "[green]yes[/]" + (" ✓sha256" if r.verified else "") if r.installed else "[red]no[/]"
         )
-        where = _rel(str(r.path)) if r.path else f"[dim]{r.install_command}[/]"
-        table.add_row(f"{mark} {r.name}", _size(r.size), state, where)
+        where = line(_rel(str(r.path))) if r.path else line((r.install_command, "dim"))
+        table.add_row(line(f"{mark} {r.name}"), _size(r.size), state, where)
     out.print(table)
 
 
@@ -1007,7 +1132,7 @@ def models_install(ctx: click.Context, name: str, force: bool) -> None:
     def progress(event: Any) -> None:
         if event.stage == "install":
             if event.message.strip():
-                err.print(f"[dim]{event.message.strip()}[/]")
+                err.print(line((event.message.strip(), "dim")))
             return
         if not phase or phase[-1] != event.stage:
             if phase:
@@ -1019,7 +1144,7 @@ def models_install(ctx: click.Context, name: str, force: bool) -> None:
     info = api.install_model(name, settings, force=force, progress=progress)
     if phase:
         bar.finish()
-    out.print(f"[green]ready[/]: {info.name} → {_rel(str(info.path))} (sha256 verified)")
+    out.print(line(("ready", "green"), f": {info.name} → {_rel(str(info.path))} (sha256 verified)"))
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -1041,7 +1166,8 @@ def _size(n: int) -> str:
 def status(ctx: click.Context, index: str | None, index_dir: Path | None, as_json: bool) -> None:
     """Show the built indexes: documents, chunks, embedding model, size, last update.
 
-    With --index, only that index (an error if it does not exist).
+    With --index, only that index (an error if it does not exist). Every file a generation's
+    manifest names is checked to exist with its recorded size; a damaged index is exit 5.
     """
     from diplorag import api
 
@@ -1051,21 +1177,23 @@ def status(ctx: click.Context, index: str | None, index_dir: Path | None, as_jso
         _print_json([r.model_dump(mode="json") for r in rows])
         return
     if not rows:
-        out.print(f"no indexes in {settings.index_dir}/ — build one with: diplorag ingest corpus/")
+        out.print(
+            line(f"no indexes in {settings.index_dir}/ — build one with: diplorag ingest corpus/")
+        )
         return
-    table = Table(title=f"indexes in {settings.index_dir}/")
+    table = Table(title=line(f"indexes in {settings.index_dir}/"))
     for col in ("name", "documents", "chunks", "embedding model", "size", "updated", "path"):
         table.add_column(col, justify="right" if col in ("documents", "chunks", "size") else "left")
     for r in rows:
         m = r.manifest
         table.add_row(
-            r.name,
+            line(r.name),
             str(m.documents),
             str(m.chunks),
             f"{m.embedding_model} ({m.embedding_dim}-d)",
             _size(r.size_bytes),
             m.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            _rel(r.path),
+            line(_rel(r.path)),
         )
     out.print(table)
 

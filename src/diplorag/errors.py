@@ -4,15 +4,21 @@ Every error a user can cause or meet is a ``DiploragError``; the CLI prints its 
 line and exits with its ``exit_code``. Anything else is a bug and shows a traceback.
 
     DiploragError                      exit 1
-    ├── ConfigError                    exit 2   bad setting or option value
+    ├── ConfigError                    exit 2   bad setting, option, argument or path to ingest
     ├── IndexNotFoundError             exit 3   no index of that name yet
     ├── IndexMismatchError             exit 4   index built with another embedding model / format
-    ├── IndexCorruptError              exit 5   files of the index are missing or unreadable
+    ├── IndexCorruptError              exit 5   index files missing, damaged or unreadable
     ├── IndexBusyError                 exit 6   another ingest holds the index lock
     ├── ModelNotFoundError             exit 7   an embedding model or GGUF is not installed
     ├── ModelChecksumError             exit 8   an assembled GGUF does not match its pinned sha256
     ├── DependencyMissingError         exit 9   an optional package (llama-cpp-python) is missing
-    └── GenerationError                exit 10  the language model failed while answering
+    ├── GenerationError                exit 10  the language model failed while answering
+    ├── RemovalRefusedError            exit 11  an ingest would remove most of a folder's documents
+    └── StorageError                   exit 12  the index folder cannot be created or written
+        └── DiskFullError              exit 13  no space left on the device while writing
+
+Whatever the failure, a write never damages the live index: the previous generation stays
+searchable (see ``diplorag.index.layout``).
 
 A ``SkipReason`` is not an exception: skipped files are reported in the ingest summary.
 """
@@ -68,3 +74,15 @@ class DependencyMissingError(DiploragError):
 
 class GenerationError(DiploragError):
     exit_code = 10
+
+
+class RemovalRefusedError(DiploragError):
+    exit_code = 11
+
+
+class StorageError(DiploragError):
+    exit_code = 12
+
+
+class DiskFullError(StorageError):
+    exit_code = 13

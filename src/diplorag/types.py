@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from diplorag.errors import ConfigError
+
 SCHEMA_VERSION = 1
 
 
@@ -26,9 +28,10 @@ class Document(_Model):
 
     ``text`` is what chunk offsets point into. For ``.txt`` and ``.md`` it is the file's decoded
     content, unchanged (line endings included), so
-    ``open(path, encoding="utf-8-sig", newline="").read()[start:end]`` gives a chunk
+    ``open(path, encoding=doc.encoding, newline="").read()[start:end]`` gives a chunk
     back. For ``.html`` it is the extracted main text, stored in the index.
-    ``body_start`` skips front matter: chunking begins there.
+    ``body_start`` skips front matter: chunking begins there. ``encoding`` is the Python codec
+    the file was read with (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` …).
     """
 
     doc_id: str
@@ -40,6 +43,7 @@ class Document(_Model):
     kind: Literal["txt", "md", "html"]
     text: str
     body_start: int = 0
+    encoding: str = "utf-8"
 
 
 class Chunk(_Model):
@@ -55,7 +59,14 @@ class Chunk(_Model):
 
 
 class Hit(_Model):
-    """One retrieved passage."""
+    """One retrieved passage.
+
+    ``start``/``end`` are offsets into the document text: for ``.txt`` and ``.md`` files
+    ``open(path, encoding=hit.encoding, newline="").read()[start:end] == text``. ``withheld``
+    lists the ``(start, end)`` offsets *into text* of instruction-like sentences planted in the
+    document: they are never put in a prompt, never cited, and shown only as withheld (in
+    ``ask`` evidence the characters themselves are blanked with spaces, offsets unchanged).
+    """
 
     rank: int
     score: float
@@ -68,6 +79,8 @@ class Hit(_Model):
     start: int
     end: int
     text: str
+    encoding: str = "utf-8"
+    withheld: list[tuple[int, int]] = Field(default_factory=list)
     speakers: list[str] = Field(default_factory=list)  # who makes statements in this passage
 
 
@@ -122,6 +135,10 @@ class Manifest(_Model):
     generation: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    # Size in bytes of every file of the generation (not the manifest), by relative path;
+    # empty in generations written before sizes were recorded (then nothing is checked).
+    files: dict[str, int] = Field(default_factory=dict)
+    sha256: dict[str, str] = Field(default_factory=dict)  # the same files' contents
 
 
 class IndexStatus(_Model):
@@ -139,6 +156,19 @@ class Filters:
     until: dt.date | None = None
     source: str | None = None  # glob on the path (``*`` prefixed unless absolute) or source
 
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise ConfigError(
+                f"--since {self.since} is after --until {self.until}", hint="swap the dates"
+            )
+        if self.source is not None:
+            problem = _glob_problem(self.source)
+            if problem:
+                raise ConfigError(
+                    f"invalid --source pattern {self.source!r}: {problem}",
+                    hint="use * for any text, ? for one character, [abc] for one of a set",
+                )
+
     def __bool__(self) -> bool:
         return bool(self.since or self.until or self.source)
 
@@ -147,6 +177,24 @@ class Filters:
             return None
         s = self.source
         return s if s.startswith(("/", "*")) else "*" + s
+
+
+def _glob_problem(pattern: str) -> str | None:
+    """Why SQLite's GLOB could never match ``pattern`` as meant, or ``None``."""
+    if not pattern.strip():
+        return "it is empty"
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            j = i + 1
+            j += pattern[j : j + 1] == "^"
+            j += pattern[j : j + 1] == "]"  # "[]…]" and "[^]…]" hold a literal "]"
+            close = pattern.find("]", j)
+            if close < 0:
+                return "a '[' is never closed by ']'"
+            i = close
+        i += 1
+    return None
 
 
 class VerificationStatus(StrEnum):

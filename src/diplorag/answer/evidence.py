@@ -6,6 +6,10 @@ the best are kept, and a kept sentence that opens with "He …" or continues a q
 sentence before it, so the model (and the reader) sees who is talking. Every evidence sentence
 is a ``Hit`` whose ``start``/``end`` are offsets into its document:
 ``document[start:end] == hit.text``.
+
+Planted instructions never become evidence: the documents the pipeline passes in have their
+withheld spans blanked (``api.Session.evidence_text``), so those sentences are empty here, and a
+sentence that still reads like an instruction is kept out and counted (``Evidence.removed``).
 """
 
 from __future__ import annotations
@@ -73,13 +77,22 @@ class Evidence:
     candidates: list[Candidate] = field(default_factory=list)  # best first
     documents: dict[str, str] = field(default_factory=dict)
     removed: int = 0  # instruction-like sentences kept out
+    withheld: list[str] = field(default_factory=list)  # planted text blanked in the documents
 
     def __len__(self) -> int:
         return len(self.sentences)
 
 
 def _sentence_hit(hit: Hit, document: str, start: int, end: int) -> Hit:
-    return hit.model_copy(update={"start": start, "end": end, "text": document[start:end]})
+    # ``withheld`` is relative to the text: re-based onto the sentence, what overlaps it.
+    withheld = [
+        (max(a + hit.start, start) - start, min(b + hit.start, end) - start)
+        for a, b in hit.withheld
+        if a + hit.start < end and start < b + hit.start
+    ]
+    return hit.model_copy(
+        update={"start": start, "end": end, "text": document[start:end], "withheld": withheld}
+    )
 
 
 def candidates_from_hits(

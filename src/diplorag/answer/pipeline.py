@@ -40,7 +40,7 @@ from diplorag.answer.relevance import Relevance, RelevancePolicy, judge
 from diplorag.answer.similarity import Similarity
 from diplorag.answer.verify import VerifyPolicy, verify_answer
 from diplorag.generate import Generator
-from diplorag.text.analyze import entity_keys, name_key
+from diplorag.text.analyze import entity_keys, name_key, terms
 from diplorag.types import (
     Answer,
     AnswerSentence,
@@ -73,6 +73,9 @@ class Pipeline:
         statements: Who said what (``None``: questions about people are read as topics).
         speakers: Who speaks where, for verification.
         filters: Date and source filters, passed to the statement source.
+        withheld: ``doc_id ->`` the instruction-like passages ``document_text`` blanked in that
+            document (``api.Session.evidence_text``): counted into
+            ``Answer.removed_instructions``, and an answer sentence repeating one is dropped.
     """
 
     search: Search
@@ -82,6 +85,7 @@ class Pipeline:
     statements: StatementSource | None = None
     speakers: SpeakerCheck | None = None
     filters: Filters | None = None
+    withheld: Callable[[str], list[str]] | None = None
     max_tokens: int = 256
     passages: int = 12
     evidence_policy: EvidencePolicy = field(default_factory=EvidencePolicy)
@@ -138,6 +142,10 @@ class Pipeline:
             return route
         candidates, documents, relevance = route
         evidence = select_evidence(candidates, documents, self.evidence_policy)
+        if self.withheld is not None:
+            sources = dict.fromkeys(h.doc_id for h in evidence.sentences)
+            evidence.withheld = [text for doc_id in sources for text in self.withheld(doc_id)]
+            evidence.removed += len(evidence.withheld)
         timings["evidence_s"] = time.perf_counter() - began
         if on_evidence:
             on_evidence(evidence.sentences, None)
@@ -389,7 +397,10 @@ def decide(sig: Signals, min_score: float) -> str:
         return route is not None and bool(route.candidates) and route.relevance.score >= min_score
 
     if sig.own is not None:
-        if ok(sig.own):
+        # The asked person's own statements answer only when they share a word of the topic
+        # (in the statement or the sentence before it): "What did Kim say about Seoul's
+        # population?" is not answered by Kim's words on AI, however close in embedding.
+        if ok(sig.own) and _speaks_to(sig.own, q):
             return "own"
         others, topic = sig.others, sig.topic
         if (
@@ -398,10 +409,33 @@ def decide(sig: Signals, min_score: float) -> str:
             and (not ok(topic) or others.relevance.score >= topic.relevance.score)
         ):
             return "others"
-        return "topic" if ok(topic) else "abstain"
+        # A person asked about by name who does not speak to the topic: abstain (the answer
+        # lists what they do speak about); any passage on the topic would credit them with
+        # words that are not theirs. Asked by role ("Beijing's defence ministry"), the topic's
+        # passages may answer.
+        by_role = q.asked is not None and ("'s " in q.asked or "’s " in q.asked)
+        return "topic" if ok(topic) and by_role else "abstain"
     if q.asked is not None and not sig.topic.candidates:
         return "unknown"
     return "topic" if ok(sig.topic) else "abstain"
+
+
+def _speaks_to(route: Route, q: Query) -> bool:
+    """Whether the asked person's statements share a topic word that is not a name.
+
+    Names alone ("Seoul") do not make a statement about "Seoul's population"; a statement
+    about it shares a word of what is asked about, in it or in the sentence before it.
+    """
+    named = set(terms(" ".join(q.names), keep_stop_words=True))
+    wanted = [t for t in q.content if t not in named]
+    if not wanted:
+        return True
+    for c in route.candidates:
+        doc = route.documents.get(c.hit.doc_id, "")
+        context = doc[max(0, c.hit.start - 240) : c.hit.end] if doc else c.hit.text
+        if set(wanted) & set(terms(context)):
+            return True
+    return False
 
 
 def _mentions(documents: dict[str, str], doc_id: str, name: str) -> bool:

@@ -23,6 +23,12 @@ A sentence whose own citations fail but another evidence sentence passes gets th
 dropped, by policy). An abstention or a connective ("Yes.") is not a claim. The quote of a
 citation is always the exact evidence sentence: ``document[quote_start:quote_end] == quote``,
 and its speaker is the parser's, never the model's.
+
+Whatever else supports it, a sentence naming a web address, e-mail address or phone number
+that its cited sentences do not contain is DROPPED (``text.untrusted.unquoted_contacts``): that
+is how a planted instruction would advertise. So is a sentence that mostly repeats a planted
+instruction blanked from the evidence's documents (``Evidence.withheld``): its words come from
+text no answer may use, whatever genuine sentence it cites.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from diplorag.text.analyze import (
     numbers,
     terms,
 )
+from diplorag.text.untrusted import unquoted_contacts
 from diplorag.types import AnswerSentence, Citation, Hit, VerificationStatus
 
 __all__ = [
@@ -75,6 +82,7 @@ class VerifyPolicy:
     min_overlap: float = 0.6
     min_dense: float = 0.62
     min_overlap_with_dense: float = 0.3
+    max_withheld_overlap: float = 0.75  # share of a sentence's words in one planted passage
     keep_unverified: bool = True
     unverified_marker: str = UNVERIFIED_MARKER
 
@@ -402,6 +410,40 @@ def _render(
     return "".join(parts)
 
 
+def _without_unquoted_contacts(sentence: AnswerSentence) -> AnswerSentence:
+    """Drop a sentence naming a web address, e-mail or phone number its quotes do not hold."""
+    stray = unquoted_contacts(sentence.text, [c.quote for c in sentence.citations])
+    if not stray:
+        return sentence
+    return sentence.model_copy(
+        update={
+            "status": VerificationStatus.DROPPED,
+            "reason": f"names {', '.join(stray)}, which its cited text does not",
+            "citations": [],
+        }
+    )
+
+
+def _without_planted_words(
+    sentence: AnswerSentence, withheld: Sequence[str], policy: VerifyPolicy
+) -> AnswerSentence:
+    """Drop a sentence whose content words are mostly those of one withheld planted passage."""
+    wanted = content_terms(sentence.text)
+    if not wanted or sentence.status is VerificationStatus.DROPPED:
+        return sentence
+    for text in withheld:
+        present = set(terms(text))
+        if sum(t in present for t in wanted) / len(wanted) >= policy.max_withheld_overlap:
+            return sentence.model_copy(
+                update={
+                    "status": VerificationStatus.DROPPED,
+                    "reason": "it repeats instruction-like text withheld from the documents",
+                    "citations": [],
+                }
+            )
+    return sentence
+
+
 def verify_answer(
     answer_text: str,
     evidence: Evidence,
@@ -532,6 +574,8 @@ def verify_answer(
             VerificationStatus.UNVERIFIED if policy.keep_unverified else VerificationStatus.DROPPED
         )
         sentences.append(AnswerSentence(text=p.text, status=status, reason="; ".join(notes)))
+    sentences = [_without_unquoted_contacts(s) for s in sentences]
+    sentences = [_without_planted_words(s, evidence.withheld, policy) for s in sentences]
     claims = [s for s, k in zip(sentences, kinds, strict=True) if k is SentenceKind.CLAIM]
     supported = any(
         s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED) for s in claims

@@ -9,7 +9,7 @@ Every file handed out is checked against its pinned sha256. Hashing a 1.1 GB fil
 so a verified file is remembered in ``models_dir/.sha256-cache.json`` by path, size and mtime, and
 is only hashed again when one of those changes.
 
-Nothing here imports ``llama_cpp``: ``diplorag models list`` must stay instant.
+Nothing here imports ``llama_cpp``: ``diplorag models`` must stay instant.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class KnownModel:
 
     Attributes:
         name: The short name users type (``--model NAME``).
-        description: One line for ``diplorag models list``.
+        description: One line for ``diplorag models``.
         packages: The data packages, in part order; one package for a single-file model.
         sha256: Pinned digest of the whole GGUF.
         size: Size of the whole GGUF in bytes.
@@ -147,7 +147,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
 
 
 class ModelInfo(BaseModel):
-    """What ``diplorag models list`` shows about one known model."""
+    """What ``diplorag models`` shows about one known model."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -344,7 +344,7 @@ def _resolve_path(path: Path) -> Path:
         raise ModelNotFoundError(
             f"model file {path} does not exist",
             hint="pass --model with a path to a .gguf file, or a known model name "
-            "(diplorag models list)",
+            "(diplorag models)",
         )
     return path
 
@@ -595,7 +595,7 @@ def _assemble(
     except OSError as exc:
         raise DiploragError(
             f"cannot use models folder {target.parent}: {exc.strerror or exc}",
-            hint="set --models-dir or DIPLORAG_MODELS_DIR to a writable folder",
+            hint="set DIPLORAG_MODELS_DIR (or models_dir in diplorag.toml) to a writable folder",
         ) from None
     if free < total:
         raise DiploragError(

@@ -12,8 +12,11 @@ evidence's own text and offsets, which citations point into, are untouched):
   open a fake system turn;
 * role markers at the start of a line (``System:``) are deleted, and bracketed numbers ``[3]``
   become ``(3)`` so a document cannot pose as another sentence or pre-write citations;
-* sentences that read like prompt injection ("ignore all previous instructions", "you are now",
-  "system prompt", "disregard the above") never become evidence (``reads_like_instruction``).
+* sentences that read like instructions to an AI (``diplorag.text.untrusted``: "ignore all
+  previous instructions", "Note to the AI assistant: …", "you are now", …) never become
+  evidence (``reads_like_instruction``); the answer pipeline also blanks every span the
+  detector withholds over the whole document (``Hit.withheld``) before evidence is chosen, so
+  a payload the sentence splitter cut off never arrives here either.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from diplorag.generate import ChatMessage
+from diplorag.text.untrusted import is_instruction
 from diplorag.types import Hit
 
 __all__ = [
@@ -74,19 +78,6 @@ _SPECIAL_TOKENS = re.compile(
 _DELIMITER_TAGS = re.compile(r"<\s*/?\s*passages?\b[^<>]{0,40}>", re.IGNORECASE)
 _ROLE_MARKER = re.compile(r"^\s*(?:#{1,6}\s*)?(?:system|assistant|user|human)\s*:\s*", re.I)
 _BRACKET_NUMBER = re.compile(r"\[(\d{1,4})\]")
-_INJECTION = re.compile(
-    r"\bignore\s+(?:all\s+|any\s+|every\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+|these\s+)?"
-    r"(?:previous|prior|above|earlier|preceding|foregoing|former)\s+"
-    r"(?:instructions?|prompts?|rules|directions|directives|messages?|context|guidelines)"
-    r"|\bdisregard\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+)?"
-    r"(?:above|previous|prior|earlier|preceding|foregoing)\b"
-    r"|\bforget\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
-    r"(?:previous|prior|above|earlier)\s+(?:instructions?|prompts?|rules)"
-    r"|\byou\s+are\s+now\b"
-    r"|\bsystem\s+prompt\b"
-    r"|\bnew\s+instructions?\s*:",
-    re.IGNORECASE,
-)
 _HISTORY_CITATION = re.compile(r"\s*\[\d+\]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\n\r]+")
 
@@ -132,8 +123,8 @@ def clean_text(text: str) -> str:
 
 
 def reads_like_instruction(text: str) -> bool:
-    """Whether ``text`` reads like a prompt injection ("ignore all previous instructions")."""
-    return bool(_INJECTION.search(clean_text(text)))
+    """Whether ``text`` reads like an instruction to an AI (``diplorag.text.untrusted``)."""
+    return is_instruction(text)
 
 
 def _history_messages(history: Sequence[tuple[str, str]]) -> list[ChatMessage]:

@@ -14,7 +14,14 @@
 A writer copies the current generation into ``gen-<n+1>.tmp-<pid>``, changes the copy, and only
 then renames it and swaps ``CURRENT``. Readers only ever open a complete generation, so a killed
 or failed ingest leaves the previous index exactly as it was; the next writer deletes the
-leftover temporary folder.
+leftover temporary folder and pointer (``recover``), or finishes a first build that was killed
+between renaming its generation and writing ``CURRENT``.
+
+The manifest records the size of every file of its generation; opening a generation checks
+them, so a truncated ``vectors.faiss`` or a missing ``bm25/`` file is "corrupt" (exit 5), not a
+wrong answer. A missing or garbage ``CURRENT`` beside existing generations is corrupt too.
+I/O failures while writing (cannot create, read-only, disk full) become ``StorageError`` /
+``DiskFullError`` through ``writing()``.
 """
 
 from __future__ import annotations
@@ -23,19 +30,25 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from diplorag import __version__
 from diplorag.errors import (
+    DiploragError,
+    DiskFullError,
     IndexBusyError,
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    StorageError,
 )
 from diplorag.index.bm25_backend import Bm25Index
 from diplorag.index.faiss_backend import FaissIndex
@@ -47,6 +60,8 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
+REBUILD_HINT = "rebuild it: diplorag ingest --rebuild PATH"
+_GENERATION = re.compile(r"gen-[0-9]{6,}")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -62,15 +77,15 @@ def read_manifest(gen_dir: Path) -> Manifest:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"cannot read {path}: {exc}", hint="rebuild it: diplorag ingest --rebuild PATH"
-        ) from None
+        raise IndexCorruptError(f"cannot read {path}: {exc}", hint=REBUILD_HINT) from None
+    if not isinstance(data, dict):
+        raise IndexCorruptError(f"{path} is not a manifest", hint=REBUILD_HINT)
     version = data.get("format_version")
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index {gen_dir.parent.name!r} has format version {version}, "
-            f"this diplorag reads version {FORMAT_VERSION}",
-            hint="rebuild it: diplorag ingest --rebuild PATH",
+            f"this version reads format {FORMAT_VERSION}",
+            hint=REBUILD_HINT,
         )
     try:
         return Manifest.model_validate(data)
@@ -78,19 +93,133 @@ def read_manifest(gen_dir: Path) -> Manifest:
         raise IndexCorruptError(f"{path} is malformed: {exc}") from None
 
 
-def current_generation(root: Path) -> Path | None:
-    """The folder of the live generation, or None when the index was never built."""
+def _generations(root: Path) -> list[Path]:
+    """Complete generation folders (not temporary ones), oldest first."""
     try:
-        name = (root / CURRENT).read_text().strip()
-    except FileNotFoundError:
+        return sorted(p for p in root.iterdir() if _GENERATION.fullmatch(p.name) and p.is_dir())
+    except OSError:
+        return []
+
+
+def _pointed(pointer: Path) -> str | None:
+    """The generation name a pointer file holds, or ``None`` if it holds no such name."""
+    try:
+        name = pointer.read_bytes().decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
         return None
-    gen = root / name
-    if not name.startswith("gen-") or not gen.is_dir():
+    return name if _GENERATION.fullmatch(name) else None
+
+
+def _interrupted_first_build(root: Path) -> bool:
+    """A first ingest was killed after renaming its generation, before writing ``CURRENT``."""
+    return any(
+        (name := _pointed(p)) is not None and (root / name / MANIFEST).is_file()
+        for p in root.glob(f"{CURRENT}.tmp-*")
+    )
+
+
+def current_generation(root: Path) -> Path | None:
+    """The folder of the live generation, or None when the index was never built.
+
+    Raises:
+        IndexCorruptError: ``CURRENT`` is unreadable, holds no generation name, names a
+            missing generation, or is missing although generations exist.
+    """
+    pointer = root / CURRENT
+    try:
+        raw = pointer.read_bytes()
+    except FileNotFoundError:
+        if _generations(root) and not _interrupted_first_build(root):
+            raise IndexCorruptError(
+                f"{pointer} is missing but {root} holds index generations", hint=REBUILD_HINT
+            ) from None
+        return None
+    except OSError as exc:
+        raise IndexCorruptError(f"cannot read {pointer}: {_strerror(exc)}") from None
+    try:
+        name = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        name = None
+    if name is None or not _GENERATION.fullmatch(name):
         raise IndexCorruptError(
-            f"{root / CURRENT} points at {name!r}, which is missing",
-            hint="rebuild it: diplorag ingest --rebuild PATH",
+            f"{pointer} does not hold a generation name ({raw[:20]!r})", hint=REBUILD_HINT
+        )
+    gen = root / name
+    if not gen.is_dir():
+        raise IndexCorruptError(
+            f"{pointer} points at {name!r}, which is missing", hint=REBUILD_HINT
         )
     return gen
+
+
+def recover(root: Path) -> None:
+    """Clear what a killed writer left behind; call only while holding ``IndexLock``.
+
+    Temporary generation folders are deleted. A temporary pointer is deleted too, unless
+    ``CURRENT`` is missing and it names a complete generation: then it was the last step of a
+    first build, and it is completed.
+    """
+    if not root.is_dir():
+        return
+    for p in root.glob("gen-*.tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    for pointer in sorted(root.glob(f"{CURRENT}.tmp-*")):
+        name = _pointed(pointer)
+        complete = name is not None and (root / name / MANIFEST).is_file()
+        if complete and not (root / CURRENT).exists():
+            os.replace(pointer, root / CURRENT)
+            _fsync_dir(root)
+        else:
+            pointer.unlink(missing_ok=True)
+
+
+def _strerror(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def storage_error(exc: BaseException, root: Path) -> DiploragError | None:
+    """The one-line error for an I/O failure met while writing the index at ``root``.
+
+    Args:
+        exc: What the OS, SQLite or FAISS raised.
+        root: The index folder being written.
+
+    Returns:
+        ``DiskFullError`` or ``StorageError``; ``None`` when ``exc`` is not an I/O failure.
+    """
+    kept = "the index is unchanged"
+    where = f"--index-dir on a writable disk, or fix the permissions of {root.parent}/"
+    text = str(exc).lower()
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "no space" in text:
+        return DiskFullError(
+            f"no space left on the device while writing {root}",
+            hint=f"free some space and run the ingest again; {kept}",
+        )
+    if code == errno.EROFS or "readonly database" in text or "read-only file system" in text:
+        return StorageError(f"{root} is on a read-only file system", hint=f"use {where}")
+    if code in (errno.EACCES, errno.EPERM):
+        return StorageError(f"permission denied writing {root}", hint=f"use {where}")
+    if isinstance(exc, OSError):
+        path = exc.filename or root
+        return StorageError(f"cannot create or write {path}: {_strerror(exc)}", hint=f"use {where}")
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
+        return StorageError(f"cannot create {root}: {exc}", hint=f"use {where}")
+    if isinstance(exc, RuntimeError) and any(w in text for w in ("write", "errno", "fopen")):
+        return StorageError(f"cannot write {root}: {str(exc).splitlines()[-1][:200]}")
+    return None
+
+
+@contextlib.contextmanager
+def writing(root: Path) -> Iterator[None]:
+    """Turn I/O failures inside the block into ``StorageError`` / ``DiskFullError``."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+        mapped = storage_error(exc, root)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 def _generation_number(gen: Path | None) -> int:
@@ -104,6 +233,7 @@ class IndexHandle:
         self.root = root
         self.gen = gen
         self.manifest = read_manifest(gen)
+        check_files(gen, self.manifest)
         self.store = ChunkStore(gen / STORE_FILE, readonly=True)
         self._vectors: FaissIndex | None = None
         self._bm25: Bm25Index | None = None
@@ -131,6 +261,57 @@ class IndexHandle:
         return sum(p.stat().st_size for p in self.gen.rglob("*") if p.is_file())
 
 
+def _file_sizes(gen: Path) -> dict[str, int]:
+    """Size of every file of a generation but its manifest, by path relative to it."""
+    return {
+        p.relative_to(gen).as_posix(): p.stat().st_size
+        for p in sorted(gen.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_hashes(gen: Path) -> dict[str, str]:
+    return {name: _sha256(gen / name) for name in _file_sizes(gen)}
+
+
+def check_files(gen: Path, manifest: Manifest, *, contents: bool = False) -> None:
+    """Check that every file the manifest names exists with its recorded size (and hash).
+
+    Args:
+        gen: The generation folder.
+        manifest: Its manifest.
+        contents: Also compare each file's sha256 (reads every byte: ``status`` does, a
+            search does not).
+
+    Raises:
+        IndexCorruptError: a file is missing, has another size, or other contents.
+    """
+    for name, size in manifest.files.items():
+        path = gen / name
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            raise IndexCorruptError(f"{path} is missing", hint=REBUILD_HINT) from None
+        if actual != size:
+            raise IndexCorruptError(
+                f"{path} is {actual} bytes, the manifest says {size} (truncated or changed)",
+                hint=REBUILD_HINT,
+            )
+        expected = manifest.sha256.get(name) if contents else None
+        if expected is not None and _sha256(path) != expected:
+            raise IndexCorruptError(
+                f"{path} does not hold what was written (sha256 differs)", hint=REBUILD_HINT
+            )
+
+
 def open_index(root: Path) -> IndexHandle:
     """Open the live generation of the index at ``root`` for reading.
 
@@ -141,8 +322,10 @@ def open_index(root: Path) -> IndexHandle:
     """
     gen = current_generation(root) if root.is_dir() else None
     if gen is None:
+        interrupted = root.is_dir() and _interrupted_first_build(root)
         raise IndexNotFoundError(
-            f"no index {root.name!r} in {root.parent}/",
+            f"no index {root.name!r} in {root.parent}/"
+            + (" (its first ingest was interrupted)" if interrupted else ""),
             hint="build it with: diplorag ingest corpus/"
             + ("" if root.name == "default" else f" --index {root.name}"),
         )
@@ -152,7 +335,9 @@ def open_index(root: Path) -> IndexHandle:
 def list_indexes(index_dir: Path) -> list[Path]:
     if not index_dir.is_dir():
         return []
-    return sorted(p for p in index_dir.iterdir() if p.is_dir() and (p / CURRENT).exists())
+    return sorted(
+        p for p in index_dir.iterdir() if p.is_dir() and ((p / CURRENT).exists() or _generations(p))
+    )
 
 
 class IndexLock:
@@ -206,7 +391,7 @@ class IndexWriter:
 
     def __init__(self, root: Path, *, dim: int, rebuild: bool = False) -> None:
         self.root = root
-        self._remove_stale_temporaries()
+        recover(root)
         self.base = None if rebuild else current_generation(root)
         number = max(_generation_number(self.base), self._highest_generation()) + 1
         self.final = root / f"gen-{number:06d}"
@@ -239,11 +424,6 @@ class IndexWriter:
                 numbers.append(int(head))
         return max(numbers)
 
-    def _remove_stale_temporaries(self) -> None:
-        """Delete what a killed writer left behind (we hold the lock, so none is running)."""
-        for p in self.root.glob("gen-*.tmp-*"):
-            shutil.rmtree(p, ignore_errors=True)
-
     def commit(
         self,
         *,
@@ -257,6 +437,8 @@ class IndexWriter:
         Bm25Index.build(*_unzip(self.store.iter_chunk_texts())).save(self.tmp)
         self.vectors.save(self.tmp)
         self.store.close()
+        files = _file_sizes(self.tmp)
+        hashes = _file_hashes(self.tmp)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             diplorag_version=__version__,
@@ -269,17 +451,23 @@ class IndexWriter:
             generation=self.generation,
             created_at=self.created_at,
             updated_at=dt.datetime.now(dt.UTC),
+            files=files,
+            sha256=hashes,
         )
         (self.tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2))
         for p in self.tmp.rglob("*"):
             if p.is_file():
                 with open(p, "rb") as f:
                     os.fsync(f.fileno())
-        os.rename(self.tmp, self.final)
+        # The pointer is written before the rename: a kill between the rename and the swap
+        # leaves it naming a complete generation, and ``recover`` finishes the swap.
         pointer = self.root / f"{CURRENT}.tmp-{os.getpid()}"
-        pointer.write_text(self.final.name + "\n")
-        with open(pointer, "rb") as f:
+        with open(pointer, "w", encoding="ascii") as f:
+            f.write(self.final.name + "\n")
+            f.flush()
             os.fsync(f.fileno())
+        os.rename(self.tmp, self.final)
+        _fsync_dir(self.root)
         os.replace(pointer, self.root / CURRENT)
         _fsync_dir(self.root)
         self._remove_old_generations()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -28,7 +29,8 @@ CREATE TABLE IF NOT EXISTS documents (
     kind         TEXT NOT NULL,
     text         TEXT NOT NULL,
     body_start   INTEGER NOT NULL,
-    ingested_at  TEXT NOT NULL
+    ingested_at  TEXT NOT NULL,
+    encoding     TEXT NOT NULL DEFAULT 'utf-8'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     vector_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,8 +47,13 @@ CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 
 _HIT_COLUMNS = """
     c.vector_id, c.chunk_id, c.doc_id, d.title, d.published, d.source, d.path,
-    c.start, c."end", c.text
+    c.start, c."end", c.text, {encoding}
 """
+
+
+def _read_only_uri(path: Path) -> str:
+    """A ``file:`` URI for ``path`` that SQLite reads back exactly: ``#``, ``?``, ``%`` escaped."""
+    return "file:" + urllib.parse.quote(str(path.absolute()), safe="/") + "?mode=ro"
 
 
 class DocumentRecord(Document):
@@ -66,17 +73,29 @@ class ChunkStore:
                     raise IndexCorruptError(
                         f"{path} is missing", hint="rebuild it: diplorag ingest --rebuild PATH"
                     )
-                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                self._db = sqlite3.connect(_read_only_uri(path), uri=True)
             else:
                 self._db = sqlite3.connect(path)
                 self._db.executescript(_SCHEMA)
+                self._add_encoding_column()
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchall()
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+            # Generations written before encodings were recorded hold UTF-8 documents only.
+            self._encoding = "d.encoding" if "encoding" in columns else "'utf-8'"
             self.statements = StatementStore(self._db, readonly=readonly)
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(
                 f"cannot read {path}: {exc}", hint="rebuild it: diplorag ingest --rebuild PATH"
             ) from None
+
+    def _add_encoding_column(self) -> None:
+        """Give a copied older store the column (its documents are all UTF-8)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "encoding" not in columns:
+            self._db.execute(
+                "ALTER TABLE documents ADD COLUMN encoding TEXT NOT NULL DEFAULT 'utf-8'"
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -94,7 +113,8 @@ class ChunkStore:
     def add_document(self, doc: Document, chunks: Sequence[Chunk]) -> list[int]:
         """Insert a document and its chunks; returns the new vector ids in chunk order."""
         self._db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents (doc_id, path, content_hash, title, published, source, kind, "
+            "text, body_start, ingested_at, encoding) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 doc.doc_id,
                 doc.path,
@@ -106,6 +126,7 @@ class ChunkStore:
                 doc.text,
                 doc.body_start,
                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                doc.encoding,
             ),
         )
         ids = []
@@ -149,8 +170,9 @@ class ChunkStore:
     def document(self, doc_id: str) -> DocumentRecord | None:
         row = self._db.execute(
             "SELECT doc_id, path, content_hash, title, published, source, kind, text, body_start,"
-            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id)"
-            " FROM documents d WHERE doc_id=?",
+            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id), "
+            + self._encoding
+            + " FROM documents d WHERE doc_id=?",
             (doc_id,),
         ).fetchone()
         if row is None:
@@ -166,6 +188,7 @@ class ChunkStore:
             text=row[7],
             body_start=row[8],
             n_chunks=row[9],
+            encoding=row[10],
         )
 
     def text_by_path(self, path_or_name: str) -> str | None:
@@ -203,7 +226,8 @@ class ChunkStore:
             part = ids[i : i + 900]
             marks = ",".join("?" * len(part))
             for row in self._db.execute(
-                f"SELECT {_HIT_COLUMNS} FROM chunks c JOIN documents d USING (doc_id) "
+                f"SELECT {_HIT_COLUMNS.format(encoding=self._encoding)} "
+                "FROM chunks c JOIN documents d USING (doc_id) "
                 f"WHERE c.vector_id IN ({marks})",
                 part,
             ):
@@ -226,6 +250,7 @@ class ChunkStore:
                     start=row[7],
                     end=row[8],
                     text=row[9],
+                    encoding=row[10],
                 )
             )
         return hits

@@ -5,9 +5,19 @@ bad input: a file it cannot use comes back as a ``SkippedFile`` with a one-line 
 
 Offsets: for ``.txt`` and ``.md`` files ``Document.text`` is the file decoded exactly (``\\r\\n``
 kept, no newline translation), so chunk offsets slice the file read with
-``open(path, encoding="utf-8-sig", newline="")``. Offsets count decoded characters, not bytes, and
-a UTF-8 byte-order mark is not part of the text. For HTML, ``Document.text`` is the extracted main
-text and offsets point into it.
+``open(path, encoding=doc.encoding, newline="")``. Offsets count decoded characters, not bytes, and
+a byte-order mark is not part of the text. For HTML, ``Document.text`` is the extracted main text
+and offsets point into it.
+
+Encodings: a byte-order mark decides (UTF-8, UTF-16, UTF-32); without one, UTF-8 is tried first
+and anything else goes to ``charset-normalizer``, which recognises cp1252/latin-1 and other
+single- and multi-byte encodings. Western single-byte guesses are read as cp1252 (latin-1 when a
+byte is undefined in cp1252), the encoding of most saved pages and older press releases.
+
+Symbolic links: a link is followed only when its target is inside the folder being walked, so
+``ln -s /etc/passwd corpus/p.txt`` indexes nothing; such links are reported with
+``REASON_OUTSIDE``. Paths are kept as given (made absolute, never resolved), so a link that is
+removed is removed from the index too.
 """
 
 from __future__ import annotations
@@ -46,7 +56,13 @@ BINARY_SNIFF_BYTES = 8192
 REASON_MISSING = "no such file or directory"
 REASON_PERMISSION = "cannot read: permission denied"
 REASON_BINARY = "binary file"
-REASON_NOT_UTF8 = "not UTF-8 text (re-save it as UTF-8)"
+REASON_NOT_TEXT = "not text in a known encoding"
+REASON_OUTSIDE = "symbolic link to outside the folder (not followed)"
+# Guesses of charset-normalizer that are really "a Western single-byte page": read as cp1252.
+_WESTERN = frozenset(
+    "cp1252 latin_1 iso8859_15 iso8859_2 cp1250 mac_roman mac_latin2 cp850 cp437 iso8859_9 "
+    "cp1254 iso8859_3 iso8859_4 iso8859_10 iso8859_13 iso8859_14 iso8859_16 cp1257".split()
+)
 REASON_EMPTY = "empty"
 REASON_NOT_REGULAR = "not a regular file"
 
@@ -102,12 +118,18 @@ def _sorted_entries(directory: Path) -> Iterator[Path]:
     return (directory / name for name in names)
 
 
+def _inside(target: Path, root: Path) -> bool:
+    return target == root or root in target.parents
+
+
 def discover(paths: Sequence[Path]) -> Iterator[tuple[Path, str | None]]:
     """Yield the files under ``paths``, each with the reason it cannot be loaded, if any.
 
     Folders are walked recursively in name order; hidden files and folders (names starting with
-    ".") inside them are left out, symbolic links are followed once (no cycles) and a file
-    reached twice is yielded once. A path given explicitly is yielded even if hidden.
+    ".") inside them are left out. A symbolic link inside a folder is followed only if it
+    resolves to somewhere inside that folder (a link out, to ``/etc/passwd`` or another
+    folder, is yielded with ``REASON_OUTSIDE``); a file reached twice (through a link, or a
+    link loop) is yielded once. A path given explicitly is used even if hidden or a link.
 
     Args:
         paths: Files and folders, as the user gave them.
@@ -115,17 +137,31 @@ def discover(paths: Sequence[Path]) -> Iterator[tuple[Path, str | None]]:
     Yields:
         ``(path, None)`` for a file with a supported suffix; ``(path, reason)`` otherwise, e.g.
         ``"unsupported file type .pdf"``, ``"no such file or directory"``,
-        ``"cannot read: permission denied"`` (a folder that cannot be listed) or
-        ``"not a regular file"``.
+        ``"cannot read: permission denied"`` (a folder that cannot be listed),
+        ``"not a regular file"`` or ``REASON_OUTSIDE``. Paths are absolute, not resolved.
     """
     seen: set[tuple[int, int]] = set()
-    for root in paths:
-        pending: list[Iterator[Path]] = [iter([Path(root)])]
+    for given in paths:
+        top = Path(os.path.abspath(Path(given).expanduser()))
+        try:
+            boundary = top.resolve()
+        except (OSError, RuntimeError):
+            boundary = top
+        pending: list[Iterator[Path]] = [iter([top])]
         while pending:
             path = next(pending[-1], None)
             if path is None:
                 pending.pop()
                 continue
+            if path != top and path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:  # broken link, or a loop
+                    yield path, _os_reason(exc) if isinstance(exc, OSError) else REASON_MISSING
+                    continue
+                if not _inside(target, boundary):
+                    yield path, REASON_OUTSIDE
+                    continue
             try:
                 info = path.stat()
             except OSError as exc:
@@ -182,27 +218,49 @@ def _read(path: Path, limit: int) -> bytes | str:
     return raw
 
 
-def _decode(raw: bytes) -> str | None:
-    """The text of ``raw`` (UTF-8 with or without BOM, or UTF-16/32 with BOM), BOM removed."""
-    encodings = ["utf-8-sig"]
+def _decode(raw: bytes) -> tuple[str, str] | None:
+    """The text of ``raw`` and the codec that reads it back, or ``None`` if it is not text.
+
+    The codec is what ``open(path, encoding=…, newline="")`` needs to give the same text:
+    ``utf-8-sig`` and ``utf-16``/``utf-32`` drop their byte-order mark.
+    """
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        encodings.insert(0, "utf-32")
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings.insert(len(encodings) - 1, "utf-16")
-    for encoding in encodings:
+        candidates = ["utf-32"]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif raw.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8", *_guess_encodings(raw)]
+    for encoding in candidates:
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError):
             continue
     return None
+
+
+def _guess_encodings(raw: bytes) -> list[str]:
+    """Codecs to try for text that is not UTF-8, best first (empty: it is not text)."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        return []
+    guess = codecs.lookup(best.encoding).name.replace("-", "_")
+    # Without a byte-order mark (and without NUL bytes, or it would be "binary"), a UTF-16/32
+    # guess is a short Western text the detector could not place.
+    if guess in _WESTERN or guess.startswith(("utf_16", "utf_32", "iso8859", "ascii")):
+        return ["cp1252", "latin_1"]
+    return [guess]
 
 
 def load_document(path: Path, *, max_bytes: int) -> Document | SkippedFile:
     """Read one file into a ``Document``, or say why it was skipped.
 
     Never raises for bad input. The file is read as bytes and decoded without newline
-    translation; ``doc_id`` is the first 16 hex digits of the SHA-1 of the resolved absolute
-    path, ``content_hash`` the SHA-256 of the bytes.
+    translation; ``doc_id`` is the first 16 hex digits of the SHA-1 of the absolute path as
+    given (symbolic links not resolved), ``content_hash`` the SHA-256 of the bytes.
 
     Args:
         path: The file; its suffix picks the backend (case-insensitive).
@@ -213,14 +271,11 @@ def load_document(path: Path, *, max_bytes: int) -> Document | SkippedFile:
         ``"unsupported file type .pdf"``, ``"no such file or directory"``,
         ``"cannot read: permission denied"``, ``"not a regular file"``, ``"binary file"``,
         ``"too large (23.1 MB > 20 MB limit; raise --max-file-mb)"``,
-        ``"not UTF-8 text (re-save it as UTF-8)"`` or ``"empty"`` (nothing but white space in the
+        ``"not text in a known encoding"`` or ``"empty"`` (nothing but white space in the
         body, or no main text in a page).
     """
     path = Path(path)
-    try:
-        resolved = str(path.resolve())
-    except (OSError, RuntimeError):  # a symlink loop
-        resolved = str(path.absolute())
+    resolved = os.path.abspath(path.expanduser())  # as given: a link stays the link
 
     def skipped(reason: str) -> SkippedFile:
         return SkippedFile(path=resolved, reason=reason)
@@ -231,9 +286,10 @@ def load_document(path: Path, *, max_bytes: int) -> Document | SkippedFile:
     raw = _read(path, max_bytes)
     if isinstance(raw, str):
         return skipped(raw)
-    text = _decode(raw)
-    if text is None:
-        return skipped(REASON_NOT_UTF8)
+    decoded = _decode(raw)
+    if decoded is None:
+        return skipped(REASON_NOT_TEXT)
+    text, encoding = decoded
     if not text.strip():
         return skipped(REASON_EMPTY)
     fallback_title = path.stem.strip() or path.name
@@ -250,4 +306,5 @@ def load_document(path: Path, *, max_bytes: int) -> Document | SkippedFile:
         kind=loader.kind,
         text=parsed.text,
         body_start=parsed.body_start,
+        encoding=encoding,
     )

@@ -52,7 +52,7 @@ def _model_dir() -> Path:
         ) from None
     if version != VERSION:
         raise ModelChecksumError(
-            f"{PACKAGE} {version} is installed, diplorag needs {VERSION}", hint=INSTALL
+            f"{PACKAGE} {version} is installed, but {VERSION} is required", hint=INSTALL
         )
     spec = importlib.util.find_spec(MODULE)
     if spec is None or spec.origin is None:

@@ -56,8 +56,13 @@ def speaker_phrases(question: str, doc: Any | None = None) -> list[QuestionSpeak
     found: list[tuple[int, QuestionSpeaker]] = []
 
     def add(priority: int, tokens: list[Any]) -> None:
-        while tokens and (tokens[0].lower_ in ("the", "a", "an") or tokens[0].is_punct):
+        while tokens and (
+            tokens[0].lower_ in ("the", "a", "an", "how", "many", "which", "what", "whose")
+            or tokens[0].is_punct
+        ):
             tokens = tokens[1:]
+        if tokens and tokens[-1].tag_ in ("NNS", "NNPS"):
+            return  # "defense ministers", "officials": a group, not a person asked about
         while tokens and (tokens[-1].lower_ in ("'s", "’s") or tokens[-1].is_punct):
             tokens = tokens[:-1]
         if not tokens:

@@ -1,5 +1,8 @@
-"""Text analysis shared by retrieval, relevance, evidence and verification.
+"""Text helpers shared by the components.
 
 ``analyze`` is the one analyser (fold, stop words, word regex, stemmer, numbers, negation,
-names); ``windows`` picks the best few sentences of a passage.
+names) for retrieval, relevance, evidence and verification; ``windows`` picks the best few
+sentences of a passage; ``untrusted`` finds instructions planted in documents (withheld whole)
+and contact details an answer must not invent; ``safe`` makes document text inert for a
+terminal.
 """
