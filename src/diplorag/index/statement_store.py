@@ -237,7 +237,7 @@ class StatementStore:
         path_glob: str | None = None,
     ) -> list[Speaker]:
         """Every speaker with a statement in the documents that pass the filters."""
-        where, args = _document_filter(since, until, path_glob)
+        where, args = document_filter(since, until, path_glob)
         cond = " AND ".join(["s.speaker_id IS NOT NULL", *where])
         stats = {
             sid: (n, docs, first, last)
@@ -302,7 +302,7 @@ class StatementStore:
             wanted = list(ids)
             where.append(f"s.statement_id IN ({','.join('?' * len(wanted))})")
             args += wanted
-        more, more_args = _document_filter(since, until, path_glob)
+        more, more_args = document_filter(since, until, path_glob)
         where += more
         args += more_args
         sql = f"SELECT {_STATEMENT_COLUMNS} {_FROM}"
@@ -326,7 +326,7 @@ class StatementStore:
         return int(n), int(p)
 
 
-def _document_filter(
+def document_filter(
     since: dt.date | None, until: dt.date | None, path_glob: str | None
 ) -> tuple[list[str], list[str]]:
     """SQL conditions on ``documents d``: a document with no known date fails a date filter."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from diplorag.errors import IndexCorruptError
-from diplorag.index.statement_store import StatementStore
+from diplorag.index.statement_store import StatementStore, document_filter
 from diplorag.types import Chunk, Document, Hit
 
 FILE_NAME = "chunks.sqlite"
@@ -266,16 +266,7 @@ class ChunkStore:
 
         A document with no known date never passes a date filter: unknown is not "in range".
         """
-        where, args = [], []
-        if since:
-            where.append("d.published >= ?")
-            args.append(since.isoformat())
-        if until:
-            where.append("d.published <= ?")
-            args.append(until.isoformat())
-        if path_glob:
-            where.append("(d.path GLOB ? OR d.source GLOB ?)")
-            args += [path_glob, path_glob]
+        where, args = document_filter(since, until, path_glob)
         sql = "SELECT c.vector_id FROM chunks c JOIN documents d USING (doc_id)"
         if where:
             sql += " WHERE " + " AND ".join(where)
