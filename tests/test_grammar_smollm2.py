@@ -31,6 +31,7 @@ QUESTIONS = [
     "What did the ministers agree?",
 ]
 MARKER = re.compile(r"\[([^\]]*)\]")
+OPEN_MARKER = re.compile(r"\[[^\]]*$")
 
 
 def sentences() -> list[Hit]:
@@ -77,11 +78,14 @@ def test_fifty_constrained_generations_have_no_invalid_marker(generator: LlamaGe
         assert generator.last_stats is not None
         if generator.last_stats.finish_reason == "stop":
             assert reply == NO_ANSWER or re.search(r"\]\.?$", reply), reply
+        else:
+            # Cut off by max_tokens: only the marker being written may still be open.
+            reply = OPEN_MARKER.sub("", reply)
+        assert reply.count("[") == reply.count("]"), reply
         # A sentence may hold at most MAX_WORDS words, so a marker comes early.
         marked += reply == NO_ANSWER or bool(MARKER.search(reply))
         for m in MARKER.finditer(reply):
             assert m.group(1).isdigit() and 1 <= int(m.group(1)) <= len(evidence), reply
-        assert reply.count("[") == reply.count("]") or not re.search(r"\]\.?$", reply)
         outside = MARKER.sub(" ", reply)
         for number in re.findall(r"\d+(?:[.,]\d+)*", outside):
             assert any(number in a for a in allowed), (number, allowed, reply)
