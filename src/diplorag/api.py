@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from diplorag.answer.conversation import Conversation
     from diplorag.answer.pipeline import Pipeline
     from diplorag.answer.similarity import Similarity
-    from diplorag.embed import Embedder
+    from diplorag.embed import Embedder, Runtime
     from diplorag.evaluation import EvalReport
     from diplorag.generate import Generator
     from diplorag.generate.models import ModelInfo, ProgressEvent
@@ -203,7 +203,7 @@ def _ingest(
     prune: bool,
     progress: Progress | None,
 ) -> IngestReport:
-    from diplorag.embed import canonical_name, expected_dim, load_embedder
+    from diplorag.embed import MINILM, canonical_name, expected_dim, load_embedder
 
     progress = progress or _Silent()
     began = time.perf_counter()
@@ -261,6 +261,7 @@ def _ingest(
             _check_removals(known, report.removed, roots)
 
         base_manifest = read_manifest(base) if base is not None else None
+        runtime = _ingest_runtime(settings, base_manifest)
         wanted_statements = statements_version() if settings.statements else None
         built = base_manifest.statements_version if base_manifest is not None else None
         reparse = base_manifest is not None and needs_reparse(built, wanted_statements)
@@ -273,20 +274,32 @@ def _ingest(
 
         chunks = {doc.doc_id: chunk_document(doc, chunker) for doc in fresh}
         n_chunks = sum(len(c) for c in chunks.values())
-        embedder = load_embedder(model) if n_chunks else None
+
+        def embedder_for_ingest() -> Embedder:
+            return load_embedder(
+                model,
+                models_dir=settings.models_dir,
+                runtime=runtime,
+                threads=settings.embedding_threads,
+            )
+
+        embedder = embedder_for_ingest() if n_chunks else None
         if embedder is not None:
             dim = embedder.dim
         elif base_manifest is not None:
             dim = base_manifest.embedding_dim
         else:
-            dim = expected_dim(model) or load_embedder(model).dim
+            dim = expected_dim(model) or embedder_for_ingest().dim
         with IndexWriter(root, dim=dim, rebuild=rebuild) as writer:
             _replace_documents(writer, fresh, stale, chunks, embedder, settings, progress)
             if wanted_statements is not None:
                 _index_statements(writer.store, None if reparse else fresh, progress)
                 report.documents_parsed = len(fresh) if not reparse else writer.store.counts()[0]
             manifest = writer.commit(
-                embedding_model=model, chunker=chunker, statements_version=wanted_statements
+                embedding_model=model,
+                chunker=chunker,
+                embedding_runtime=runtime if model == MINILM else None,
+                statements_version=wanted_statements,
             )
         report.chunks_embedded = n_chunks
         report.total_documents, report.total_chunks = manifest.documents, manifest.chunks
@@ -337,6 +350,32 @@ def _index_statements(
             store.statements.add_analysis(doc_id, analysis)
         progress.finish()
     store.statements.rebuild_speakers()
+
+
+def _ingest_runtime(settings: Settings, manifest: Manifest | None) -> Runtime:
+    """How new chunks are embedded: as the index's documents were, so one index is one way.
+
+    Torch and fp32 ONNX give the same vectors, so an index built on torch grows with ONNX.
+    """
+    if manifest is None:
+        return settings.embedding_runtime
+    built: Runtime = "onnx-int8" if manifest.embedding_runtime == "onnx-int8" else "onnx"
+    asked = settings.embedding_runtime
+    if "embedding_runtime" in settings.model_fields_set and (asked == "onnx-int8") != (
+        built == "onnx-int8"
+    ):
+        raise IndexMismatchError(
+            f"index {settings.index!r} was embedded with {manifest.embedding_runtime or 'torch'}"
+            f", not {asked}",
+            hint=f"re-embed everything: diplorag ingest --rebuild --embedding-runtime {asked}; "
+            "or drop --embedding-runtime",
+        )
+    return "torch" if asked == "torch" and built == "onnx" else built
+
+
+def _query_runtime(manifest: Manifest) -> Runtime:
+    """Queries are embedded like the index's documents, always without torch."""
+    return "onnx-int8" if manifest.embedding_runtime == "onnx-int8" else "onnx"
 
 
 def _check_compatible(manifest: Manifest, model: str, chunker: ChunkerSettings, name: str) -> None:
@@ -498,7 +537,12 @@ class Session:
         if self._embedder is None:
             from diplorag.embed import load_embedder
 
-            embedder = load_embedder(self.handle.manifest.embedding_model)
+            manifest = self.handle.manifest
+            embedder = load_embedder(
+                manifest.embedding_model,
+                models_dir=self.settings.models_dir,
+                runtime=_query_runtime(manifest),
+            )
             if embedder.dim != self.handle.manifest.embedding_dim:
                 raise IndexMismatchError(
                     f"embedding model {embedder.name} gives {embedder.dim}-d vectors but index "

@@ -172,15 +172,22 @@ class _RichProgress:
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            ProgressColumn,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
 
+        class Rate(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                speed = task.finished_speed or task.speed
+                return Text(f"{speed:,.1f}/s" if speed else "", style="cyan")
+
         self._progress = Progress(
             TextColumn("{task.description:<10}"),
             BarColumn(),
             MofNCompleteColumn(),
+            Rate(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=err,
@@ -210,6 +217,11 @@ class _RichProgress:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_options
 @setting_option("--embedding-model", metavar="NAME", setting="embedding_model")
+@setting_option(
+    "--embedding-runtime",
+    type=click.Choice(["onnx-int8", "onnx", "torch"]),
+    setting="embedding_runtime",
+)
 @click.option(
     "--rebuild", is_flag=True, help="Start the index afresh (re-read and re-embed everything)."
 )
@@ -229,6 +241,7 @@ def ingest(
     index: str | None,
     index_dir: Path | None,
     embedding_model: str | None,
+    embedding_runtime: str | None,
     rebuild: bool,
     prune: bool,
     max_file_mb: float | None,
@@ -257,6 +270,7 @@ def ingest(
         index=index,
         index_dir=index_dir,
         embedding_model=embedding_model,
+        embedding_runtime=embedding_runtime,
         max_file_mb=max_file_mb,
         lock_wait_seconds=wait,
     )

