@@ -26,12 +26,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from machine import describe_machine  # noqa: E402
+from machine import describe_machine
 
-from diplorag import api  # noqa: E402
-from diplorag.config import load_settings  # noqa: E402
-from diplorag.generate.llama import LlamaGenerator  # noqa: E402
-from diplorag.generate.models import resolve_model  # noqa: E402
+from diplorag import api
+from diplorag.config import load_settings
+from diplorag.generate.llama import LlamaGenerator
+from diplorag.generate.models import resolve_model
 
 
 def llama_prompt_eval(gen: LlamaGenerator) -> tuple[float, int]:
