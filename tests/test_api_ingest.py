@@ -210,3 +210,40 @@ def test_status_lists_indexes(corpus: Path) -> None:
     rows = api.status(s)
     assert [r.name for r in rows] == ["default", "second"]
     assert rows[0].manifest.documents == 3 and rows[0].size_bytes > 0
+
+
+def test_documents_are_parsed_on_another_thread_while_chunks_are_embedded(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import diplorag.statements as statements
+    from diplorag.statements.extract import DocumentAnalysis
+
+    parsed_on: list[str] = []
+
+    def analyse(documents: list[tuple[str, str, int]], **_: object) -> object:
+        for doc_id, _text, _start in documents:
+            parsed_on.append(threading.current_thread().name)
+            yield doc_id, DocumentAnalysis()
+
+    monkeypatch.setattr(statements, "analyse_documents", analyse)
+    report = api.ingest([corpus], settings(statements=True))
+    assert report.documents_parsed == 3
+    assert parsed_on == ["diplorag-parser"] * 3
+
+
+def test_a_parser_failure_fails_the_ingest_and_keeps_no_half_index(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import diplorag.statements as statements
+
+    def analyse(documents: object, **_: object) -> object:
+        raise RuntimeError("the parser broke")
+        yield
+
+    monkeypatch.setattr(statements, "analyse_documents", analyse)
+    s = settings(statements=True)
+    with pytest.raises(RuntimeError, match="the parser broke"):
+        api.ingest([corpus], s)
+    assert current_generation(s.index_path) is None

@@ -166,3 +166,41 @@ def test_prompt_longer_than_context_is_a_generation_error(generator: LlamaGenera
         # Still usable afterwards with a prompt that fits.
         short: list[ChatMessage] = [{"role": "user", "content": "Say hello."}]
         assert list(small.stream(short, max_tokens=4))
+
+
+def _tokens_read(gen: LlamaGenerator) -> int:
+    import llama_cpp
+
+    return int(llama_cpp.llama_perf_context(gen._llm._ctx.ctx).n_p_eval)
+
+
+def test_the_system_prompt_is_read_once(
+    generator: LlamaGenerator, messages: list[ChatMessage]
+) -> None:
+    import llama_cpp
+
+    other = build_prompt("Who moderated the panel?", corpus_passages()[:2]).messages
+    assert other[0] == messages[0] and other[-1] != messages[-1]
+    "".join(generator.stream(messages, max_tokens=8))
+    assert generator.prefix_tokens > 40  # the system prompt and the template's opening
+    llama_cpp.llama_perf_context_reset(generator._llm._ctx.ctx)
+    "".join(generator.stream(other, max_tokens=8))
+    stats = generator.last_stats
+    assert stats is not None
+    assert _tokens_read(generator) == stats.prompt_tokens - generator.prefix_tokens
+
+
+def test_reusing_the_system_prompt_gives_the_same_answers(
+    generator: LlamaGenerator, messages: list[ChatMessage]
+) -> None:
+    prompts = [messages] + [
+        build_prompt(q, corpus_passages()[i : i + 2]).messages
+        for i, q in enumerate(["Who moderated the panel?", "What did Kang say about New START?"])
+    ]
+    with LlamaGenerator(
+        generator.model_path, n_ctx=4096, n_threads=2, reuse_system_prompt=False
+    ) as plain:
+        for prompt in prompts:
+            reused = "".join(generator.stream(prompt, max_tokens=32))
+            assert "".join(plain.stream(prompt, max_tokens=32)) == reused
+        assert plain.prefix_tokens == 0

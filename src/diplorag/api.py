@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from diplorag.evaluation import EvalReport
     from diplorag.generate import Generator
     from diplorag.generate.models import ModelInfo, ProgressEvent
+    from diplorag.statements.extract import DocumentAnalysis
     from diplorag.statements.question import QuestionSpeaker
 
 __all__ = ["Filters", "Progress", "Session", "ask", "evaluate", "ingest", "search", "status"]
@@ -280,9 +283,14 @@ def _ingest(
                 model,
                 models_dir=settings.models_dir,
                 runtime=runtime,
-                threads=settings.embedding_threads,
+                threads=threads,
             )
 
+        # The parser runs on a core of its own while the embedder takes the rest.
+        parse_alongside = wanted_statements is not None and not reparse and bool(fresh)
+        threads = settings.embedding_threads
+        if parse_alongside and threads > 1 and n_chunks:
+            threads -= 1
         embedder = embedder_for_ingest() if n_chunks else None
         if embedder is not None:
             dim = embedder.dim
@@ -291,10 +299,14 @@ def _ingest(
         else:
             dim = expected_dim(model) or embedder_for_ingest().dim
         with IndexWriter(root, dim=dim, rebuild=rebuild) as writer:
-            _replace_documents(writer, fresh, stale, chunks, embedder, settings, progress)
-            if wanted_statements is not None:
-                _index_statements(writer.store, None if reparse else fresh, progress)
-                report.documents_parsed = len(fresh) if not reparse else writer.store.counts()[0]
+            documents = [(d.doc_id, d.text, d.body_start) for d in fresh]
+            with _Parser(documents, start=parse_alongside) as parser:
+                _replace_documents(writer, fresh, stale, chunks, embedder, settings, progress)
+                if wanted_statements is not None:
+                    if reparse:  # every stored document, the fresh ones included
+                        parser.documents = list(writer.store.iter_documents())
+                    _index_statements(writer.store, parser, progress)
+                    report.documents_parsed = len(parser.documents)
             manifest = writer.commit(
                 embedding_model=model,
                 chunker=chunker,
@@ -334,20 +346,68 @@ def _replace_documents(
         writer.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
 
 
-def _index_statements(
-    store: ChunkStore, fresh: Sequence[Document] | None, progress: Progress
-) -> None:
-    """Parse documents into the statement index (``None``: every stored document)."""
-    from diplorag.statements import analyse_documents
+class _Parser:
+    """Parses documents into statements, on a thread of its own when started early.
 
-    if fresh is None:
-        documents = list(store.iter_documents())
-    else:
-        documents = [(d.doc_id, d.text, d.body_start) for d in fresh]
-    if documents:
-        progress.start("Parsing", len(documents))
-        for doc_id, analysis in analyse_documents(documents, on_document=progress.advance):
+    Started before embedding, it runs on one core while ONNX Runtime embeds on the others
+    (spaCy holds the GIL, onnxruntime releases it); results wait in a queue until the main
+    thread stores them, since the SQLite writer belongs to the main thread.
+    """
+
+    def __init__(self, documents: list[tuple[str, str, int]], *, start: bool) -> None:
+        self.documents = documents
+        self._queue: queue.Queue[tuple[str, DocumentAnalysis] | BaseException | None] = (
+            queue.Queue()
+        )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if start and documents:
+            self._start()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="diplorag-parser", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from diplorag.statements import analyse_documents
+
+        try:
+            for item in analyse_documents(self.documents):
+                if self._stop.is_set():
+                    return
+                self._queue.put(item)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._queue.put(exc)
+        self._queue.put(None)
+
+    def results(self) -> Iterator[tuple[str, DocumentAnalysis]]:
+        """Each document's analysis, in order (parsing now if it was not started early)."""
+        if self._thread is None and self.documents:
+            self._start()
+        while self._thread is not None:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def __enter__(self) -> _Parser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _index_statements(store: ChunkStore, parser: _Parser, progress: Progress) -> None:
+    """Store the parsed statements of ``parser``'s documents, then re-merge the speakers."""
+    if parser.documents:
+        progress.start("Parsing", len(parser.documents))
+        for doc_id, analysis in parser.results():
             store.statements.add_analysis(doc_id, analysis)
+            progress.advance()
         progress.finish()
     store.statements.rebuild_speakers()
 
