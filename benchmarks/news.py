@@ -796,7 +796,8 @@ def main() -> None:
     print(f"{n_docs} documents in {docs}", flush=True)
     settings = load_settings(
         index_dir=cache / "indexes",
-        index=f"news{suffix}",
+        index=f"news{suffix}"
+        + ("" if args.embedding_runtime == "onnx-int8" else f"-{args.embedding_runtime}"),
         embedding_model=args.embedding_model,
         embedding_runtime=args.embedding_runtime,
         statements=not args.no_statements,
