@@ -258,11 +258,12 @@ def create_app(settings: Settings, flags: dict[str, Any] | None = None) -> FastA
 
     def resolve(request: _Selection) -> Settings:
         """The settings the request's sender would use."""
-        named = {"index": request.index, "index_dir": request.index_dir}
+        given = {"index": request.index, "index_dir": request.index_dir}
+        named = {k: v for k, v in given.items() if v is not None}
         if request.settings is not None:
             s = request.settings
             return settings_from_sources(
-                {**s.flags, **{k: v for k, v in named.items() if v is not None}},
+                {**s.flags, **named},
                 s.env,
                 s.config,
                 config_name=s.config_name,
@@ -505,7 +506,7 @@ def _internal(exc: Exception) -> dict[str, Any]:
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` (port 0: any free one), for ``run``.
+    """A socket listening on ``host:port`` (port 0: any free one), for ``run``.
 
     Raises:
         ConfigError: the address cannot be listened on (in use, not this machine's).
@@ -515,6 +516,9 @@ def listen_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
+        # Listening from now: a client that connects before uvicorn has started waits in the
+        # backlog instead of being refused (and falling back in-process).
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise ConfigError(

@@ -139,7 +139,7 @@ class Server:
         if not response.from_diplorag:
             if self.named:
                 raise ConfigError(
-                    f"{self.url} is not a diplorag server (HTTP {response.status})",
+                    f"what answers at {self.url} is not diplorag (HTTP {response.status})",
                     hint="start one with: diplorag serve, or pass --no-server",
                 )
             return None
