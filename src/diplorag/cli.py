@@ -1068,7 +1068,15 @@ def serve(
                 "search and ask (there is no authentication)",
             )
         )
-    from diplorag.serve.app import listen_socket, run
+    try:
+        from diplorag.serve.app import listen_socket, run
+    except ImportError as exc:
+        from diplorag.errors import DependencyMissingError
+
+        raise DependencyMissingError(
+            f"diplorag serve needs FastAPI, uvicorn and sse-starlette ({exc.name} is missing)",
+            hint="pip install 'fastapi>=0.115' 'uvicorn>=0.30' 'sse-starlette>=2.1'",
+        ) from None
 
     sock = listen_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
