@@ -126,8 +126,12 @@ def _start(index_dir: Path, home: Path, model: str) -> Server:
         _stop(proc)
         raise AssertionError(f"no URL from serve: {first!r}\n{(home / 'server.log').read_text()}")
     server = Server(found.group(0), index_dir, home, proc)
-    with server.http() as http:
-        assert http.get("/healthz").status_code == 200
+    try:
+        with server.http() as http:
+            assert http.get("/healthz").status_code == 200
+    except BaseException:
+        _stop(proc)
+        raise
     return server
 
 

@@ -489,6 +489,9 @@ async def _stream_answer(
                 if event == "error":
                     data = json.dumps({k: v for k, v in json.loads(data).items() if k != "status"})
                 yield ServerSentEvent(data=data, event=event)
+                # Let the loop run between events: a client gone is noticed (and what is left
+                # dropped) instead of a burst of tokens written into a closed socket.
+                await asyncio.sleep(0)
                 item = await queue.get()
         finally:
             gone.set()
