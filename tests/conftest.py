@@ -25,6 +25,8 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Models assembled from parts are big: share the repo's models/ folder between tests.
     monkeypatch.setenv("DIPLORAG_MODELS_DIR", str(REPO / "models"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # A `diplorag serve` someone runs on this machine must not answer the tests' commands.
+    monkeypatch.setenv("DIPLORAG_SERVER_URL", "none")
     monkeypatch.chdir(tmp_path)
 
 

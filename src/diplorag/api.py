@@ -65,7 +65,18 @@ if TYPE_CHECKING:
     from diplorag.statements.extract import DocumentAnalysis
     from diplorag.statements.question import QuestionSpeaker
 
-__all__ = ["Filters", "Progress", "Session", "ask", "evaluate", "ingest", "search", "status"]
+__all__ = [
+    "Filters",
+    "Progress",
+    "Session",
+    "ask",
+    "check_embedding_model",
+    "evaluate",
+    "ingest",
+    "load_generator",
+    "search",
+    "status",
+]
 
 WITHHELD_TITLE = "[instruction-like title withheld]"
 # Planted instructions are looked for over a whole document up to this size, else around each
@@ -457,6 +468,54 @@ def _check_compatible(manifest: Manifest, model: str, chunker: ChunkerSettings, 
 # -- search -------------------------------------------------------------------------------------
 
 
+def check_embedding_model(settings: Settings, manifest: Manifest) -> None:
+    """Refuse an embedding model asked for explicitly (flag, env or file) that is not the index's.
+
+    Raises:
+        IndexMismatchError: the index was built with another model.
+    """
+    if "embedding_model" not in settings.model_fields_set:
+        return
+    from diplorag.embed import canonical_name
+
+    asked = canonical_name(settings.embedding_model)
+    if asked != manifest.embedding_model:
+        raise IndexMismatchError(
+            f"index {settings.index!r} was built with {manifest.embedding_model} "
+            f"({manifest.embedding_dim}-d), not {asked}",
+            hint=f"search it with --embedding-model {manifest.embedding_model} (or drop "
+            f"the option), or rebuild: diplorag ingest --rebuild --embedding-model {asked}",
+        )
+
+
+def load_generator(settings: Settings) -> Generator:
+    """The language model ``settings.llm`` names: a known model, a ``.gguf`` file, or a fake.
+
+    ``fake``, ``fake-fail`` and ``fake-gate:PATH`` are scripted test models
+    (``generate.fake.scripted``), selectable like the ``hash-<dim>`` embedder.
+
+    Raises:
+        ModelNotFoundError, ModelChecksumError: the model is missing or damaged.
+        DependencyMissingError: llama-cpp-python is not installed.
+    """
+    from diplorag.generate.fake import scripted
+
+    fake = scripted(settings.llm)
+    if fake is not None:
+        return fake
+    from diplorag.generate.llama import LlamaGenerator
+    from diplorag.generate.models import resolve_model
+
+    path = resolve_model(settings.llm, settings.models_dir)
+    known = not settings.llm.endswith(".gguf")
+    return LlamaGenerator(
+        path,
+        n_ctx=settings.llm_context,
+        n_threads=settings.llm_threads,
+        name=settings.llm if known else None,
+    )
+
+
 class Session:
     """An opened index with its embedder, kept warm across many queries (chat, eval, benchmarks).
 
@@ -475,19 +534,11 @@ class Session:
     ) -> None:
         self.settings = settings
         self.handle: IndexHandle = open_index(settings.index_path)
-        manifest = self.handle.manifest
-        if "embedding_model" in settings.model_fields_set:
-            from diplorag.embed import canonical_name
-
-            asked = canonical_name(settings.embedding_model)
-            if asked != manifest.embedding_model:
-                self.handle.close()
-                raise IndexMismatchError(
-                    f"index {settings.index!r} was built with {manifest.embedding_model} "
-                    f"({manifest.embedding_dim}-d), not {asked}",
-                    hint=f"search it with --embedding-model {manifest.embedding_model} (or drop "
-                    f"the option), or rebuild: diplorag ingest --rebuild --embedding-model {asked}",
-                )
+        try:
+            check_embedding_model(settings, self.handle.manifest)
+        except IndexMismatchError:
+            self.handle.close()
+            raise
         self._embedder = embedder
         self._generator = generator
         self._documents: dict[str, str] = {}
@@ -500,18 +551,13 @@ class Session:
     def generator(self) -> Generator:
         """The language model, loaded (and its GGUF verified) on first use."""
         if self._generator is None:
-            from diplorag.generate.llama import LlamaGenerator
-            from diplorag.generate.models import resolve_model
-
-            path = resolve_model(self.settings.llm, self.settings.models_dir)
-            known = not self.settings.llm.endswith(".gguf")
-            self._generator = LlamaGenerator(
-                path,
-                n_ctx=self.settings.llm_context,
-                n_threads=self.settings.llm_threads,
-                name=self.settings.llm if known else None,
-            )
+            self._generator = load_generator(self.settings)
         return self._generator
+
+    @property
+    def manifest(self) -> Manifest:
+        """What the opened generation holds: documents, chunks, embedding model."""
+        return self.handle.manifest
 
     def document_text(self, doc_id: str) -> str | None:
         """The stored text of a document (what chunk offsets point into)."""

@@ -365,7 +365,7 @@ def _mode(value: str | None) -> Mode | None:
 
 
 def _filters(since: str | None, until: str | None, source: str | None) -> Any:
-    from diplorag.api import Filters
+    from diplorag.types import Filters
 
     return Filters(since=_date(since), until=_date(until), source=source)
 
@@ -396,6 +396,31 @@ def _ask_k(f: F) -> F:
     )
 
 
+def server_options(f: F) -> F:
+    f = click.option(
+        "--no-server", is_flag=True, help="Work in-process even when a server is running."
+    )(f)
+    f = setting_option(
+        "--server",
+        "server",
+        metavar="URL",
+        help="A running `diplorag serve` to ask first; in-process when none answers.",
+        setting="server_url",
+    )(f)
+    return f
+
+
+def _command(ctx: click.Context, server: str | None, no_server: bool, **flags: Any) -> Any:
+    """Where the command gets its answer: a running server, else in-process (``serve.client``)."""
+    from diplorag.serve.client import Command, find_server
+
+    return Command(
+        flags=flags,
+        load=lambda: _settings(ctx, **flags),
+        server=find_server(server, no_server=no_server),
+    )
+
+
 def _read_text_argument(value: str) -> str:
     """The argument, or standard input when it is ``-`` (for text longer than ARG_MAX)."""
     return sys.stdin.read().strip() if value == "-" else value
@@ -419,6 +444,7 @@ def _read_text_argument(value: str) -> str:
     is_flag=True,
     help="Print results as JSON (schema: diplorag.types.SearchResult).",
 )
+@server_options
 @click.pass_context
 def search(
     ctx: click.Context,
@@ -433,6 +459,8 @@ def search(
     embedding_model: str | None,
     full: bool,
     as_json: bool,
+    server: str | None,
+    no_server: bool,
 ) -> None:
     """Rank passages for QUERY (or - to read it from standard input), with scores and spans.
 
@@ -446,17 +474,16 @@ def search(
       diplorag search "What did Kang say about New START?"
       diplorag search "REAIM summit" -k 3 --mode bm25
       diplorag search "North Korea" --since 2024-09-01 --json | jq '.hits[0].text'
+      diplorag search "New START" --server http://127.0.0.1:8765   # ask a running server
     """
-    from diplorag import api
+    from diplorag.serve import client
 
     query = _read_text_argument(query)
-    settings = _settings(ctx, index=index, index_dir=index_dir, embedding_model=embedding_model)
-    result = api.search(
-        query,
-        settings,
-        k=k,
-        mode=_mode(mode),
-        filters=_filters(since, until, source),
+    command = _command(
+        ctx, server, no_server, index=index, index_dir=index_dir, embedding_model=embedding_model
+    )
+    result = client.search(
+        query, command, k=k, mode=mode, since=_date(since), until=_date(until), source=source
     )
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -779,6 +806,7 @@ def llm_context_option(f: F) -> F:
     is_flag=True,
     help="Print the answer as JSON (schema: diplorag.types.Answer).",
 )
+@server_options
 @click.pass_context
 def ask(
     ctx: click.Context,
@@ -794,6 +822,8 @@ def ask(
     index_dir: Path | None,
     max_tokens: int | None,
     as_json: bool,
+    server: str | None,
+    no_server: bool,
 ) -> None:
     """Answer QUESTION (or - to read it from stdin), every claim cited and checked.
 
@@ -811,19 +841,22 @@ def ask(
       diplorag ask "What did Kang say about New START?"
       diplorag ask "Who moderated the first plenary panel?" --model smollm2-135m
       diplorag ask "What did Kim Young-suk ask Singapore?" --json | jq .sentences
+      diplorag ask "What did Kang say about New START?" --no-server   # never ask a server
     """
-    from diplorag import api
+    from diplorag.serve import client
 
     question = _read_text_argument(question)
-    settings = _settings(
+    command = _command(
         ctx,
+        server,
+        no_server,
         index=index,
         index_dir=index_dir,
         llm=llm,
         llm_context=llm_context,
         llm_max_tokens=max_tokens,
     )
-    with api.Session(settings) as session:
+    with client.session(command) as session:
         answer = _ask(
             session,
             question,
@@ -872,6 +905,7 @@ def _enable_line_editing() -> None:
 @llm_option
 @llm_context_option
 @index_options
+@server_options
 @click.pass_context
 def chat(
     ctx: click.Context,
@@ -881,6 +915,8 @@ def chat(
     llm_context: int | None,
     index: str | None,
     index_dir: Path | None,
+    server: str | None,
+    no_server: bool,
 ) -> None:
     """Interactive questions and answers over the index, with sources.
 
@@ -891,17 +927,23 @@ def chat(
     \b
     Commands:
       /sources  /k N  /reset  /help  /quit      (Ctrl-C stops an answer, Ctrl-D leaves)
-    """
-    from diplorag import api
-    from diplorag.answer.conversation import Conversation
 
-    settings = _settings(ctx, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context)
+    With a `diplorag serve` running, the questions go to it (its model is loaded already) and
+    it keeps the conversation; --no-server answers in this process.
+    """
+    from diplorag.answer.conversation import Conversation
+    from diplorag.serve import client
+
+    command = _command(
+        ctx, server, no_server, index=index, index_dir=index_dir, llm=llm, llm_context=llm_context
+    )
+    settings = command.settings()
     passages = k or settings.ask_passages
     conversation = Conversation()
     last: Any = None
     _enable_line_editing()
-    with api.Session(settings) as session:
-        m = session.handle.manifest
+    with client.session(command) as session:
+        m = session.manifest
         out.print(
             line(
                 ("diplorag chat", "bold"),
@@ -965,6 +1007,102 @@ def chat(
                     raise
                 err.print(line(("error:", "bold red"), " ", str(exc)))
                 continue
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option(
+    "--host", metavar="ADDRESS", help="Address to listen on (default: server_url's, 127.0.0.1)."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (default: server_url's, 8765; 0 takes any free port).",
+)
+@index_options
+@llm_option
+@llm_context_option
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    index: str | None,
+    index_dir: Path | None,
+    llm: str | None,
+    llm_context: int | None,
+) -> None:
+    """Serve search, answers and who-said-what over HTTP from one warm process.
+
+    Keeps each index it is asked about open, with the embedding model and the language model
+    loaded, so a search costs milliseconds and an answer starts at once. It follows the
+    indexes: after an ingest it answers from the new generation. search, ask and chat use it
+    when it runs at server_url (--no-server: never). Responses are the models --json prints;
+    errors are {"error", "hint", "code"} with the CLI's message and exit code. It listens on
+    127.0.0.1 only, unless told otherwise: there is no authentication.
+
+    \b
+    Endpoints (schemas in GET /openapi.json):
+      POST /v1/search    POST /v1/ask (server-sent events: evidence, token…, answer)
+      GET  /v1/said      GET  /v1/speakers      GET /v1/status      GET /healthz
+
+    \b
+    Examples:
+      diplorag serve                                 # http://127.0.0.1:8765
+      diplorag serve --index news --port 8800
+      curl -s localhost:8765/v1/search -H 'content-type: application/json' \\
+           -d '{"query": "New START", "k": 3}'
+    """
+    from diplorag.serve.client import DEFAULT_URL, NO_SERVER, Server
+
+    flags = {"index": index, "index_dir": index_dir, "llm": llm, "llm_context": llm_context}
+    settings = _settings(ctx, **flags)
+    configured = settings.server_url
+    listen = Server.parse(DEFAULT_URL if configured.strip().lower() == NO_SERVER else configured)
+    host = host or listen.host
+    port = listen.port if port is None else port
+    if not _loopback(host):
+        err.print(
+            line(
+                ("warning:", "bold yellow"),
+                f" listening on {host}, not loopback: anyone who can reach this machine can "
+                "search and ask (there is no authentication)",
+            )
+        )
+    try:
+        from diplorag.serve.app import listen_socket, run
+    except ImportError as exc:
+        from diplorag.errors import DependencyMissingError
+
+        raise DependencyMissingError(
+            f"diplorag serve needs FastAPI, uvicorn and sse-starlette ({exc.name} is missing)",
+            hint="pip install 'fastapi>=0.115' 'uvicorn>=0.30' 'sse-starlette>=2.1'",
+        ) from None
+
+    sock = listen_socket(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    out.print(
+        line(
+            ("diplorag serve", "bold"),
+            f" on {url} · indexes in {_rel(str(settings.index_dir))}/ · Ctrl-C stops it",
+        )
+    )
+    out.file.flush()
+    run(settings, flags, sock)
 
 
 # -- eval ---------------------------------------------------------------------------------------

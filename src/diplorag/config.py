@@ -7,6 +7,7 @@ The config file is ``diplorag.toml`` in the current directory, or the file named
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,11 @@ from diplorag.errors import ConfigError
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_LLM = "qwen2.5-coder-1.5b"
 FAST_LLM = "smollm2-135m"
+# ``diplorag serve`` listens here, and search/ask/chat look for a server here first. The
+# client keeps a copy (``serve.client``: importing this module costs 0.2 s); a test keeps the
+# two equal.
+DEFAULT_SERVER_URL = "http://127.0.0.1:8765"
+NO_SERVER = "none"
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 
@@ -128,6 +134,12 @@ class Settings(BaseSettings):
         0.0, ge=0, description="How long ingest waits for another ingest to finish."
     )
 
+    server_url: str = Field(
+        DEFAULT_SERVER_URL,
+        description="Where `diplorag serve` listens, and where search, ask and chat look for "
+        f"a running server first ('{NO_SERVER}': never).",
+    )
+
     debug: bool = Field(False, description="Show tracebacks instead of one-line errors.")
 
     @field_validator("index")
@@ -168,11 +180,77 @@ def load_settings(**overrides: Any) -> Settings:
     Raises:
         ConfigError: a value is invalid, named with its source.
     """
+    return _build(Settings, {k: v for k, v in overrides.items() if v is not None})
+
+
+class _Given(Settings):
+    """Settings from the values given to it only (not this process's environment or files)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def settings_from_sources(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    config: str | None,
+    *,
+    config_name: str = "diplorag.toml",
+    cwd: Path,
+) -> Settings:
+    """The settings another process would build from its own flags, environment and file.
+
+    What ``load_settings`` does in that process, done here (``diplorag serve`` answers for a
+    command line that did not import pydantic): flags > ``DIPLORAG_*`` variables of ``env`` >
+    the text of its config file > defaults. Relative paths are made absolute against ``cwd``.
+
+    Args:
+        flags: The options given on its command line (``None``: not given).
+        env: Its environment (only ``DIPLORAG_*`` variables are read).
+        config: The text of its config file, or ``None`` when it has none.
+        config_name: That file's name, for error messages.
+        cwd: Its working directory.
+
+    Raises:
+        ConfigError: a value is invalid, or the config file is malformed.
+    """
+    import tomllib
+
+    values: dict[str, Any] = {}
+    if config is not None:
+        try:
+            values.update(tomllib.loads(config))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"cannot read settings: {exc}", hint=f"fix {config_name}") from None
+    for key, value in env.items():
+        name = key.lower().removeprefix("diplorag_")
+        if key.upper().startswith("DIPLORAG_") and name in Settings.model_fields:
+            values[name] = value
+    values.update({k: v for k, v in flags.items() if v is not None})
+    settings: Settings = _build(_Given, values)
+    moved: dict[str, Any] = {}
+    for name in ("index_dir", "models_dir"):
+        path = getattr(settings, name)
+        if not path.is_absolute():
+            moved[name] = cwd / path
+    if settings.llm.endswith(".gguf") and not Path(settings.llm).expanduser().is_absolute():
+        moved["llm"] = str(cwd / Path(settings.llm))
+    return settings.model_copy(update=moved) if moved else settings
+
+
+def _build(cls: type[Settings], values: dict[str, Any]) -> Settings:
     from pydantic import ValidationError
 
-    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**given)
+        return cls(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,10 +26,13 @@ class Conversation:
 
     Attributes:
         max_turns: Turns kept (older ones are forgotten).
+        key: Names this conversation to a ``diplorag serve`` that keeps it for a chat
+            (``serve.client``); a reset starts a new one.
     """
 
     max_turns: int = 3
     turns: list[Turn] = field(default_factory=list)
+    key: str = field(default_factory=lambda: os.urandom(8).hex())
 
     @property
     def last_query(self) -> Query | None:
@@ -40,6 +44,7 @@ class Conversation:
 
     def reset(self) -> None:
         self.turns.clear()
+        self.key = os.urandom(8).hex()
 
     def history(self) -> Sequence[tuple[str, str]]:
         """``(question, answer text)`` of the kept turns, oldest first."""

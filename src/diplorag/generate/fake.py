@@ -6,12 +6,13 @@ import copy
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Literal
 
 from diplorag.errors import GenerationError
 from diplorag.generate import ChatMessage, GenerationStats
 
-__all__ = ["ScriptedGenerator"]
+__all__ = ["ScriptedGenerator", "echo_first_sentence", "scripted"]
 
 # A word with the white space before it: pieces the size of a real model's tokens, roughly.
 _PIECE = re.compile(r"\s*\S+|\s+")
@@ -109,3 +110,78 @@ class ScriptedGenerator:
                 total_seconds=total,
                 finish_reason=finish,
             )
+
+
+_EVIDENCE_LINE = re.compile(r"^\[(\d+)\](?: \([^)]*speaking\))? (.+)$")
+# How long a gated fake waits for its gate before it fails (a test that forgot to open it).
+GATE_TIMEOUT_S = 60.0
+
+
+def echo_first_sentence(messages: list[ChatMessage]) -> str:
+    """The reply of a model that repeats the first numbered evidence sentence, cited."""
+    for line in messages[-1]["content"].splitlines():
+        m = _EVIDENCE_LINE.match(line.strip())
+        if m:
+            return f"{m.group(2).rstrip(' .')} [{m.group(1)}]."
+    return "The documents do not say."
+
+
+def _fail(messages: list[ChatMessage]) -> str:
+    raise GenerationError("the fake model failed, as it was asked to (fake-fail)")
+
+
+class GatedGenerator(ScriptedGenerator):
+    """A ``ScriptedGenerator`` that stops after the first piece until a file exists.
+
+    Lets a test hold a stream open for as long as it needs (a server generating while it
+    searches), without sleeping for a guessed time.
+    """
+
+    def __init__(self, replies: Sequence[str] | Reply, gate: Path, *, name: str = "fake") -> None:
+        super().__init__(replies, name=name)
+        self.gate = gate
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
+    ) -> Iterator[str]:
+        pieces = super().stream(messages, max_tokens=max_tokens, stop=stop, grammar=grammar)
+        return self._gated(pieces)
+
+    def _gated(self, pieces: Iterator[str]) -> Iterator[str]:
+        try:
+            for i, piece in enumerate(pieces):
+                yield piece
+                if i == 0:
+                    self._wait()
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + GATE_TIMEOUT_S
+        while not self.gate.exists():
+            if time.monotonic() > deadline:
+                raise GenerationError(f"the gate {self.gate} of the fake model never opened")
+            time.sleep(0.01)
+
+
+def scripted(name: str) -> ScriptedGenerator | None:
+    """The fake model a setting names, or ``None`` when ``name`` names no fake.
+
+    ``fake`` repeats the first evidence sentence with its marker (an answer that verifies);
+    ``fake-fail`` raises ``GenerationError`` when asked; ``fake-gate:PATH`` answers like
+    ``fake`` but holds its stream after the first piece until ``PATH`` exists.
+    """
+    if name == "fake":
+        return ScriptedGenerator(echo_first_sentence, name="fake")
+    if name == "fake-fail":
+        return ScriptedGenerator(_fail, name="fake-fail")
+    if name.startswith("fake-gate:"):
+        return GatedGenerator(echo_first_sentence, Path(name.removeprefix("fake-gate:")))
+    return None

@@ -73,7 +73,10 @@ class ChunkStore:
                     raise IndexCorruptError(
                         f"{path} is missing", hint="rebuild it: diplorag ingest --rebuild PATH"
                     )
-                self._db = sqlite3.connect(_read_only_uri(path), uri=True)
+                # A read-only connection may move between threads: ``diplorag serve`` uses one
+                # session from its worker threads, one thread at a time (``serve.warm``), and
+                # Python's sqlite3 is built serialized (``sqlite3.threadsafety == 3``).
+                self._db = sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False)
             else:
                 self._db = sqlite3.connect(path)
                 self._db.executescript(_SCHEMA)
