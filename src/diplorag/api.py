@@ -444,7 +444,7 @@ def _ingest_runtime(settings: Settings, manifest: Manifest | None) -> Runtime:
     return "torch" if asked == "torch" and built == "onnx" else built
 
 
-def _query_runtime(manifest: Manifest) -> Runtime:
+def query_runtime(manifest: Manifest) -> Runtime:
     """Queries are embedded like the index's documents, always without torch."""
     return "onnx-int8" if manifest.embedding_runtime == "onnx-int8" else "onnx"
 
@@ -647,7 +647,7 @@ class Session:
             embedder = load_embedder(
                 manifest.embedding_model,
                 models_dir=self.settings.models_dir,
-                runtime=_query_runtime(manifest),
+                runtime=query_runtime(manifest),
             )
             if embedder.dim != self.handle.manifest.embedding_dim:
                 raise IndexMismatchError(

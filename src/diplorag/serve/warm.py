@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from diplorag.answer.conversation import Conversation
-from diplorag.api import Session, load_generator
+from diplorag.api import Session, load_generator, query_runtime
 from diplorag.config import Settings
 from diplorag.generate import ChatMessage, GenerationStats, Generator
 from diplorag.index.layout import current_generation, read_manifest
 
 if TYPE_CHECKING:
     from diplorag.embed import Embedder
+    from diplorag.types import Manifest
 
 __all__ = ["ComputeLock", "SharedModel", "Warm"]
 
@@ -248,11 +249,11 @@ class Warm:
         """A session on the live generation of ``root``, its files and embedder loaded."""
         settings = self.settings.model_copy(update={"index_dir": root.parent, "index": root.name})
         generation = current_generation(root) if root.is_dir() else None
-        model = read_manifest(generation).embedding_model if generation is not None else None
+        key = _embedder_key(read_manifest(generation)) if generation is not None else None
         with self._table:
-            embedder = self._embedders.get(model) if model is not None else None
+            embedder = self._embedders.get(key) if key is not None else None
         session = Session(settings, embedder=embedder, generator=self.model)
-        if session.manifest.embedding_model != model:  # rebuilt with another model meanwhile
+        if _embedder_key(session.manifest) != key:  # rebuilt with another model meanwhile
             session.close()
             session = Session(settings, generator=self.model)
         try:
@@ -265,7 +266,7 @@ class Warm:
             session.close()
             raise
         with self._table:
-            self._embedders.setdefault(session.manifest.embedding_model, embedder)
+            self._embedders.setdefault(_embedder_key(session.manifest), embedder)
         return session
 
     def _release(self, held: _Held) -> None:
@@ -274,3 +275,8 @@ class Warm:
             close_now = held.retired and held.users == 0
         if close_now:
             held.session.close()
+
+
+def _embedder_key(manifest: Manifest) -> str:
+    """Indexes share an embedder when their queries are embedded alike (model and runtime)."""
+    return f"{manifest.embedding_model} {query_runtime(manifest)}"
