@@ -766,8 +766,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--embedding-runtime",
-        default="onnx-int8",
-        choices=["onnx-int8", "onnx", "torch"],
+        default="onnx",
+        choices=["onnx", "onnx-int8", "torch"],
         help="how documents are embedded (each runtime gets its own index)",
     )
     parser.add_argument("--no-statements", action="store_true", help="skip the statement index")
@@ -797,7 +797,7 @@ def main() -> None:
     settings = load_settings(
         index_dir=cache / "indexes",
         index=f"news{suffix}"
-        + ("" if args.embedding_runtime == "onnx-int8" else f"-{args.embedding_runtime}"),
+        + ("" if args.embedding_runtime == "onnx" else f"-{args.embedding_runtime}"),
         embedding_model=args.embedding_model,
         embedding_runtime=args.embedding_runtime,
         statements=not args.no_statements,
@@ -847,7 +847,7 @@ def main() -> None:
     full = (
         not args.limit
         and args.embedding_model == DEFAULT_MODEL
-        and args.embedding_runtime == "onnx-int8"
+        and args.embedding_runtime == "onnx"
         and args.variants
     )
     if full:

@@ -134,8 +134,14 @@ def test_an_index_keeps_its_runtime_and_an_explicit_other_one_is_refused(
 
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
+    api.ingest(
+        [corpus],
+        load_settings(
+            index_dir=tmp_path / "idx", models_dir=models_dir, embedding_runtime="onnx-int8"
+        ),
+    )
     settings = load_settings(index_dir=tmp_path / "idx", models_dir=models_dir)
-    api.ingest([corpus], settings)
+    assert settings.embedding_runtime == "onnx"  # the default, not the index's
     root = settings.index_path
     assert read_manifest(current_generation(root)).embedding_runtime == "onnx-int8"  # type: ignore[arg-type]
     with pytest.raises(IndexMismatchError, match="onnx-int8"):

@@ -219,7 +219,7 @@ class _RichProgress:
 @setting_option("--embedding-model", metavar="NAME", setting="embedding_model")
 @setting_option(
     "--embedding-runtime",
-    type=click.Choice(["onnx-int8", "onnx", "torch"]),
+    type=click.Choice(["onnx", "onnx-int8", "torch"]),
     setting="embedding_runtime",
 )
 @click.option(

