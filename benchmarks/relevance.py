@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +23,7 @@ from machine import describe_machine
 
 from diplorag.answer.pipeline import Signals, decide
 from diplorag.answer.query import build_query
+from diplorag.answer.relevance import RelevancePolicy
 from diplorag.api import Session
 from diplorag.config import load_settings
 from diplorag.evaluation import load_questions
@@ -36,6 +38,7 @@ def main() -> None:
     parser.add_argument("--index", action="append", required=True)
     args = parser.parse_intermixed_args()
     rows: list[tuple[str, bool, str, Signals]] = []
+    policy = RelevancePolicy()
     for qfile, index_dir, index in zip(args.questions, args.index_dir, args.index, strict=True):
         settings = load_settings(index_dir=index_dir, index=index)
         with Session(settings) as session:
@@ -64,9 +67,10 @@ def main() -> None:
     print("| threshold | wrong abstentions | answered unanswerables | others (named) |")
     print("|---:|---:|---:|---:|")
     for t in THRESHOLDS:
-        wrong = sum(decide(sig, t) not in ("own", "topic") for _, _, _, sig in answerable)
-        answered = sum(decide(sig, t) in ("own", "topic") for _, _, _, sig in unanswerable)
-        named = sum(decide(sig, t) == "others" for _, _, _, sig in unanswerable)
+        at = replace(policy, min_score=t)
+        wrong = sum(decide(sig, at) not in ("own", "topic") for _, _, _, sig in answerable)
+        answered = sum(decide(sig, at) in ("own", "topic") for _, _, _, sig in unanswerable)
+        named = sum(decide(sig, at) == "others" for _, _, _, sig in unanswerable)
         print(f"| {t:.3f} | {wrong}/{len(answerable)} | {answered}/{len(unanswerable)} | {named} |")
 
 

@@ -169,7 +169,15 @@ def test_word_boundaries_ai_is_not_in_said() -> None:
     assert not phrase_occurs("AI", "He said the talks went well.")
     assert phrase_occurs("AI", "norms on AI, he said")
     assert phrase_occurs("ai", "(AI)")
-    assert not phrase_occurs("five", "twenty-fivefold")
+    assert not phrase_occurs("ten", "rising tensions")
+    assert not phrase_occurs("10", "a 100-day plan")
+
+
+def test_a_stem_of_four_letters_or_more_matches_inside_a_word() -> None:
+    # dev_news_qa.md: facts are stems matched as substrings ("deni", "cooperat").
+    assert phrase_occurs("deni", "Tillerson denied that it was true")
+    assert phrase_occurs("cooperat", "international cooperation")
+    assert not phrase_occurs("deni", "a Yemeni official")  # only from the start of a word
 
 
 def test_phrases_ignore_case_diacritics_white_space_and_dashes() -> None:

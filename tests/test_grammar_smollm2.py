@@ -74,7 +74,7 @@ def test_fifty_constrained_generations_have_no_invalid_marker(generator: LlamaGe
         allowed = surface_numbers(h.text for h in evidence)
         prompt = build_prompt(QUESTIONS[i % len(QUESTIONS)], evidence)
         grammar = answer_grammar(len(evidence), allowed)
-        reply = "".join(generator.stream(prompt.messages, max_tokens=56, grammar=grammar))
+        reply = "".join(generator.stream(prompt.messages, max_tokens=112, grammar=grammar))
         assert generator.last_stats is not None
         if generator.last_stats.finish_reason == "stop":
             assert reply == NO_ANSWER or re.search(r"\]\.?$", reply), reply

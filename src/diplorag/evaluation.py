@@ -20,7 +20,10 @@ Definitions (every rate is a fraction in ``[0, 1]``):
   (or whose search failed) scores 0.
 - *Fact recall* of an answer: the fraction of its facts for which any phrasing occurs in the
   answer text, compared case-insensitively, without diacritics, with runs of white space as one
-  space and at word boundaries ("AI" does not occur in "said"). The summary averages it over
+  space and at the start of a word ("AI" does not occur in "said"). A phrase of four or more
+  characters that ends in a letter is a stem and may end inside a word ("deni" occurs in
+  "denied", "cooperat" in "cooperation", as ``dev_news_qa.md`` defines its facts); a shorter
+  one must end with the word ("ten" does not occur in "tensions"). The summary averages it over
   answerable questions with facts, abstentions included (they usually score 0).
 - A *citation* is one ``Citation`` of a sentence the user is shown (status other than
   ``DROPPED``). It is *correct* when its file name is the gold document's and its quote span
@@ -168,11 +171,14 @@ def normalize(text: str) -> str:
 
 
 def phrase_occurs(phrase: str, text: str) -> bool:
-    """True if ``phrase`` occurs in ``text`` as whole words (after ``normalize``)."""
+    """True if ``phrase`` occurs in ``text`` from the start of a word (after ``normalize``);
+    a phrase shorter than four characters, or ending in no letter, must end with a word."""
     p = normalize(phrase)
     if not p:
         return False
-    return re.search(r"(?<!\w)" + re.escape(p) + r"(?!\w)", normalize(text)) is not None
+    stem = len(p) >= 4 and p[-1].isalpha()
+    end = "" if stem else r"(?!\w)"
+    return re.search(r"(?<!\w)" + re.escape(p) + end, normalize(text)) is not None
 
 
 def fact_recall(answer_text: str, facts: Sequence[Sequence[str]]) -> float | None:

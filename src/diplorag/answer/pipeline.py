@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from diplorag.answer import SpeakerCheck, StatementSource
 from diplorag.answer.conversation import Conversation
@@ -140,7 +140,7 @@ class Pipeline:
             if conversation is not None:
                 conversation.add(query, route)
             return route
-        candidates, documents, relevance = route
+        candidates, documents, relevance, query = route
         evidence = select_evidence(candidates, documents, self.evidence_policy)
         if self.withheld is not None:
             sources = dict.fromkeys(h.doc_id for h in evidence.sentences)
@@ -239,15 +239,22 @@ class Pipeline:
             sig.others = Route(cands, docs, judge(cands, self.relevance_policy))
         return sig
 
-    def _route(self, query: Query) -> Answer | tuple[list[Candidate], dict[str, str], Relevance]:
+    def _route(
+        self, query: Query
+    ) -> Answer | tuple[list[Candidate], dict[str, str], Relevance, Query]:
+        """The route ``decide`` chooses: an answer that is not the model's, or the candidates
+        to answer from with the query as generation and verification read it."""
         sig = self.signals(query)
-        choice = decide(sig, self.relevance_policy.min_score)
+        choice = decide(sig, self.relevance_policy)
         if choice == "unknown":
             return self._unknown_speaker(query)
         if choice == "own" and sig.own is not None:
-            return sig.own.candidates, sig.own.documents, sig.own.relevance
+            return sig.own.candidates, sig.own.documents, sig.own.relevance, query
         if choice == "topic":
-            return sig.topic.candidates, sig.topic.documents, sig.topic.relevance
+            if sig.own is not None and by_role(query.asked):
+                # The role's resolution did not speak to it: no one is implied.
+                query = replace(query, asked=None, speaker=None)
+            return sig.topic.candidates, sig.topic.documents, sig.topic.relevance, query
         if choice == "others" and sig.others is not None:
             best = max(sig.others.candidates, key=self.relevance_policy.combine)
             return self._someone_else(query, best)
@@ -385,7 +392,7 @@ class Signals:
     others: Route | None = None  # statements on the topic by anyone else
 
 
-def decide(sig: Signals, min_score: float) -> str:
+def decide(sig: Signals, policy: RelevancePolicy) -> str:
     """Which route answers: ``own``, ``topic``, ``others`` (abstain, naming who said it),
     ``unknown`` (the asked person is in no document found) or ``abstain``.
 
@@ -393,16 +400,30 @@ def decide(sig: Signals, min_score: float) -> str:
     """
     q = sig.query
 
-    def ok(route: Route | None) -> bool:
-        return route is not None and bool(route.candidates) and route.relevance.score >= min_score
+    def ok(route: Route | None, floor: float = policy.min_score) -> bool:
+        return route is not None and bool(route.candidates) and route.relevance.score >= floor
 
     if sig.own is not None:
-        # The asked person's own statements answer only when they share a word of the topic
-        # (in the statement or the sentence before it): "What did Kim say about Seoul's
-        # population?" is not answered by Kim's words on AI, however close in embedding.
-        if ok(sig.own) and _speaks_to(sig.own, q):
+        own, others, topic = sig.own, sig.others, sig.topic
+        # The asked person's own statements answer when they are about the topic: they
+        # share a word of it that is not a name, or, while the documents cover the topic,
+        # the best of them means it. "What did Kim say about Seoul's population?" is not
+        # answered by Kim's words on Seoul's AI plans (no shared word, far in meaning).
+        about = _speaks_to(own, q) or (
+            ok(topic) and max(c.dense for c in own.candidates) >= policy.min_own_dense
+        )
+        clearly_someone_else = (
+            ok(others)
+            and others is not None
+            and others.relevance.score - own.relevance.score >= policy.others_margin
+        )
+        if ok(own, policy.min_own_score) and about and not clearly_someone_else:
             return "own"
-        others, topic = sig.others, sig.topic
+        # Asked by role ("Beijing's defence ministry", "the Pentagon spokesman"), the person
+        # is a description the index may resolve wrongly: the topic's passages answer, and
+        # verification checks whoever the answer names.
+        if by_role(q.asked) and ok(topic):
+            return "topic"
         if (
             ok(others)
             and others is not None
@@ -411,13 +432,24 @@ def decide(sig: Signals, min_score: float) -> str:
             return "others"
         # A person asked about by name who does not speak to the topic: abstain (the answer
         # lists what they do speak about); any passage on the topic would credit them with
-        # words that are not theirs. Asked by role ("Beijing's defence ministry"), the topic's
-        # passages may answer.
-        by_role = q.asked is not None and ("'s " in q.asked or "’s " in q.asked)
-        return "topic" if ok(topic) and by_role else "abstain"
+        # words that are not theirs.
+        return "abstain"
     if q.asked is not None and not sig.topic.candidates:
         return "unknown"
     return "topic" if ok(sig.topic) else "abstain"
+
+
+_PARTICLES = {"al", "el", "de", "da", "di", "del", "der", "van", "von", "bin", "ibn", "le", "la"}
+
+
+def by_role(asked: str | None) -> bool:
+    """Whether the question names a person by role ("Putin's press secretary", "the Pentagon
+    spokesman") rather than by name ("Staffan de Mistura", "Bashar al-Assad")."""
+    if not asked:
+        return False
+    if "'s " in asked or "’s " in asked:
+        return True
+    return any(w[:1].islower() and w.split("-")[0] not in _PARTICLES for w in asked.split())
 
 
 def _speaks_to(route: Route, q: Query) -> bool:

@@ -28,6 +28,13 @@ class RelevancePolicy:
     min_score: float = 0.475
     # When the model's answer does not hold up, its evidence is quoted instead only above this.
     min_quote_score: float = 0.475
+    # "What did X say about Y?": X's own statements answer from this score (X is already
+    # matched, so the bar is lower), when they share a topic word or mean the topic (dense
+    # similarity of the best) while the documents cover it; unless a statement by someone
+    # else scores this much higher (then the answer names who said it).
+    min_own_score: float = 0.41
+    min_own_dense: float = 0.35
+    others_margin: float = 0.15
 
     def combine(self, c: Candidate) -> float:
         return self.dense * c.dense + self.lexical * c.lexical + self.entities * c.entities

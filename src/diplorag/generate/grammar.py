@@ -21,7 +21,7 @@ from diplorag.generate.prompts import NO_ANSWER
 __all__ = ["MAX_SENTENCES", "MAX_WORDS", "answer_grammar", "surface_numbers"]
 
 MAX_SENTENCES = 3
-MAX_WORDS = 35
+MAX_WORDS = 60  # a long source sentence fits whole; fewer words made models glue words
 _SURFACE = re.compile(r"\d+(?:[.,]\d+)*")
 
 

@@ -34,7 +34,8 @@ class QuestionSpeaker:
     phrase: str  # as the question writes it
     start: int
     end: int
-    # 0 subject of the main verb, 1 owner of a view or reaction, 2 "X on …:", 3 another
+    # 0 subject of the main verb, 1 owner of a view or reaction or "according to X", 2 "X on
+    # …:", 3 another
     # person named, 4 a role phrase elsewhere, 5 a place or body as subject ("What did Japan…")
     rank: int = 0
 
@@ -113,6 +114,14 @@ def speaker_phrases(question: str, doc: Any | None = None) -> list[QuestionSpeak
                 add(0, phrase(chunk.root))
         elif aux.i + 1 < len(doc) and doc[aux.i + 1].pos_ == "PROPN":
             add(0, phrase(doc[aux.i + 1]))
+    # "According to Moscow's chief diplomat, …": the source a question cites is its speaker.
+    for tok in doc:
+        if tok.lower_ == "according" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "to":
+            obj = next((c for c in doc[tok.i + 1].children if c.dep_ == "pobj"), None)
+            if obj is not None and (
+                any(e.start <= obj.i < e.end for e in ents) or fold(obj.lemma_) in rules.role_heads
+            ):
+                add(1, phrase(obj))
     # "Grushko on confidence-building with NATO: what …", "And Rouhani on the war in Yemen?"
     lead = [t for t in doc if t.lower_ not in ("and", "so")][:6]
     cut = next((i for i, t in enumerate(lead) if t.lower_ in ("on", "about", ":")), None)

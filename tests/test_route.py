@@ -1,0 +1,111 @@
+"""``answer.pipeline.decide``: which route answers, from scored candidate sets (no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from diplorag.answer.evidence import Candidate
+from diplorag.answer.pipeline import Route, Signals, by_role, decide
+from diplorag.answer.query import Query
+from diplorag.answer.relevance import RelevancePolicy, judge
+from diplorag.statements.question import speaker_phrases
+from diplorag.types import Hit, Speaker
+
+POLICY = RelevancePolicy()
+
+
+def _route(text: str, dense: float, lexical: float, entities: float = 1.0) -> Route:
+    hit = Hit(
+        rank=1,
+        score=0.0,
+        chunk_id="c",
+        doc_id="d",
+        title="t",
+        published=None,
+        source=None,
+        path="d.txt",
+        start=0,
+        end=len(text),
+        text=text,
+    )
+    cand = Candidate(hit, dense=dense, lexical=lexical, entities=entities)
+    return Route([cand], {"d": text}, judge([cand], POLICY))
+
+
+def _query(asked: str, topic: str, content: tuple[str, ...]) -> Query:
+    speaker = Speaker(speaker_id="s1", name=asked, kind="PERSON", statements=3, documents=1)
+    return Query(
+        text=topic, search_text=topic, asked=asked, speaker=speaker, topic=topic, content=content
+    )
+
+
+Q = _query("Hua Chunying", "expect from the Trump team on Taipei", ("expect", "team", "taipei"))
+
+
+def test_own_statements_answer_when_they_share_a_topic_word() -> None:
+    sig = Signals(
+        Q,
+        topic=_route("x", 0.5, 0.5),
+        own=_route("Hua said Taipei must stay", 0.44, 0.34),
+        others=_route("y", 0.55, 0.5),
+    )
+    assert decide(sig, POLICY) == "own"
+
+
+def test_own_statements_answer_by_meaning_when_the_documents_cover_the_topic() -> None:
+    sig = Signals(Q, topic=_route("x", 0.6, 0.5), own=_route("one-China principle", 0.5, 0.4))
+    assert decide(sig, POLICY) == "own"
+
+
+def test_own_statements_far_in_meaning_with_no_shared_word_abstain() -> None:
+    # "What did Kim say about Seoul's population?" against Kim's words on AI in Seoul.
+    sig = Signals(Q, topic=_route("x", 0.6, 0.5), own=_route("AI norms matter", 0.25, 0.6))
+    assert decide(sig, POLICY) == "abstain"
+
+
+def test_a_clearly_better_statement_by_someone_else_is_named() -> None:
+    sig = Signals(
+        Q,
+        topic=_route("x", 0.4, 0.3),
+        own=_route("Hua said Taipei", 0.42, 0.3),
+        others=_route("z", 0.8, 0.7),
+    )
+    assert decide(sig, POLICY) == "others"
+
+
+def test_a_person_asked_by_role_falls_back_to_the_topic_passages() -> None:
+    q = _query("Beijing's defence ministry", "accuse Japanese F-15s", ("accuse", "japanese"))
+    sig = Signals(
+        q,
+        topic=_route("x", 0.7, 0.4),
+        own=_route("trade talks", 0.17, 0.0),
+        others=_route("y", 0.7, 0.4),
+    )
+    assert decide(sig, POLICY) == "topic"
+    named = _query("Shen Danyang", "accuse Japanese F-15s", ("accuse", "japanese"))
+    assert (
+        decide(Signals(named, topic=sig.topic, own=sig.own, others=sig.others), POLICY) == "others"
+    )
+
+
+@pytest.mark.parametrize(
+    ("asked", "role"),
+    [
+        ("Putin's press secretary", True),
+        ("Pentagon spokesman", True),
+        ("Staffan de Mistura", False),
+        ("Bashar al-Assad", False),
+        ("Hua Chunying", False),
+        (None, False),
+    ],
+)
+def test_by_role(asked: str | None, role: bool) -> None:
+    assert by_role(asked) is role
+
+
+def test_according_to_names_the_person_asked_about() -> None:
+    phrases = speaker_phrases(
+        "According to Moscow's chief diplomat, is there any evidence that Tehran works with "
+        "terrorists?"
+    )
+    assert (phrases[0].phrase, phrases[0].rank) == ("Moscow's chief diplomat", 1)
