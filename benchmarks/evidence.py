@@ -46,11 +46,13 @@ def main() -> None:
             route = pipeline._route(query)
             if isinstance(route, Answer):
                 label = "others" if route.sentences else "abstain"
+                named = route.sentences[0].citations[0].speaker if route.sentences else None
                 text = route.answer
                 quoted = shown = text
                 gold = any(same_document(h.path, g) for h in route.evidence for g in row.gold_docs)
             else:
                 label = "answer"
+                named = None
                 candidates, documents, _, query = route
                 ev = select_evidence(candidates, documents, pipeline.evidence_policy)
                 on_show = {(h.doc_id, h.start) for h in ev.sentences}
@@ -73,7 +75,7 @@ def main() -> None:
             print(
                 f"{row.id:6} {kind:18} {label:7} speaker={query.speaker_name!s:24.24} "
                 f"quotes={'Y' if in_quotes else '.'} shown={'Y' if in_shown else '.'} "
-                f"gold={'Y' if gold else '.'}"
+                f"gold={'Y' if gold else '.'}" + (f" names={named}" if named else "")
             )
             if row.id in args.show:
                 print(f"   Q: {row.question}\n   facts: {row.facts}\n{text}")

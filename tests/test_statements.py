@@ -82,6 +82,24 @@ def test_pronoun_resolves_to_the_last_subject_of_matching_gender() -> None:
     assert content.startswith("Putin to use his influence")
 
 
+def test_pronoun_resolves_to_a_person_the_document_names_again_later() -> None:
+    # The whole text is parsed as one piece, so Assad's last mention is registered before
+    # the "he said" sentence is read: resolution must look at the mentions before it.
+    text = (
+        "Mr Assad accused United Nations institutions of acting unfairly. "
+        '"We all know that the United Nations institutions are not unbiased," he said. '
+        "Rights watchdog Amnesty International accused the regime of mass hangings. "
+        "Assad dismissed the report."
+    )
+    found = said(text)
+    assert (found[1][0], found[1][2]) == (
+        "Assad",
+        "We all know that the United Nations institutions are not unbiased",
+    )
+    assert ("Amnesty International", "accuse") in [(w, p) for w, p, _, _ in found]
+    assert all(w != "Amnesty International" or p != "say" for w, p, _, _ in found)
+
+
 def test_pronoun_after_two_people_takes_the_subject() -> None:
     text = (
         "In a meeting with Singaporean Defense Minister Hoo Choon Khing, Kim Young-suk "

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from diplorag.generate import Generator
     from diplorag.generate.models import ModelInfo, ProgressEvent
     from diplorag.statements.extract import DocumentAnalysis
+    from diplorag.statements.lookup import Resolution
     from diplorag.statements.question import QuestionSpeaker
 
 __all__ = [
@@ -1018,8 +1019,24 @@ class IndexStatements:
         for phrase in _asked_phrases(speaker_phrases(question)):
             found = resolve(phrase.phrase, people)
             if found.speakers:
-                return found.speakers[0], phrase.phrase, topic(question, phrase)
+                about = topic(question, phrase)
+                return self._role_holder(found, about), phrase.phrase, about
         return None
+
+    def _role_holder(self, found: Resolution, about: str) -> Speaker:
+        """Of several people who fit a role equally well ("the Pentagon spokesman"), the one
+        whose statements are most relevant to what the question asks about."""
+        best = found.speakers[0]
+        if found.how != "role" or len(found.speakers) < 2 or not about.strip():
+            return best
+        top = max(found.fit.values())
+        holders = [s.speaker_id for s in found.speakers if found.fit[s.speaker_id] >= top]
+        if len(holders) < 2:
+            return best
+        statements = self._store.statements(speaker_ids=holders)
+        ranked = self._session.rank_statements(about, statements) if statements else []
+        first = ranked[0].speaker_id if ranked else None
+        return next((s for s in found.speakers if s.speaker_id == first), best)
 
     def asked_name(self, question: str) -> str | None:
         """The phrase a question uses for the person it asks about, known to the index or not."""

@@ -5,10 +5,12 @@ tested alone. Three routes:
 
 * **a question about a topic**: the retrieved passages' sentences are the candidates;
 * **"What did X say about Y?"** (X known to the ``StatementSource``): X's statements are the
-  candidates. When none is about Y, a relevant statement by someone else makes the answer an
-  abstention that names who said it, with the quote; otherwise the sentences of documents
-  that mention X are tried with X as the implied speaker (verification refuses any sentence
-  the source attributes to someone else); failing that, the answer abstains and lists what X
+  candidates when they are about Y (a shared word, or close in meaning while the documents
+  cover Y) and no one else's statement fits clearly better; verification then refuses any
+  sentence the source attributes to someone else. When a statement by someone else fits
+  better, the answer is an abstention that names who said it, with the quote. X asked by
+  role ("Beijing's defence ministry") whose resolution does not speak to Y: the topic's
+  passages answer, with no implied speaker. Otherwise the answer abstains and lists what X
   does speak about;
 * **X not known**: if no retrieved document mentions X, the answer says so and suggests close
   names; otherwise as a topic, with X as the implied speaker.

@@ -18,6 +18,7 @@ The parse is duck-typed (spaCy ``Doc``/``Token``/``Span``); nothing here imports
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -59,6 +60,13 @@ _INSTITUTIONS = frozenset(
     "nato un eu opec interpol xinhua tass reuters afp ap bbc cnn isis isil daesh taliban hamas "
     "hezbollah duma bundestag knesset".split()
 )
+# Words that make a name an organisation's ("Amnesty International", "Human Rights Watch").
+_ORG_WORDS = frozenset(
+    "international organization organisation group council committee agency institute "
+    "institution foundation association union party front alliance coalition watch office "
+    "ministry department company corporation bank fund commission authority network "
+    "centre center forces army observatory".split()
+)
 _OPEN, _CLOSE = "“„«", "”»"
 _EDGE = " \t\r\n,;:.—–-\"'“”‘’«»()"
 
@@ -81,7 +89,19 @@ class Person:
     aliases: set[str] = field(default_factory=set)
     roles: list[str] = field(default_factory=list)
     gender: str | None = None
-    last_seen: int = -1
+    seen: list[int] = field(default_factory=list)  # where the document names them, in order
+
+    def saw(self, pos: int) -> None:
+        bisect.insort(self.seen, pos)
+
+    def last_before(self, pos: int) -> int:
+        """Where the document last named them at or before ``pos`` (-1: not yet).
+
+        Entities are registered a whole parsed piece at a time, before its sentences are read,
+        so "the latest mention" must be taken relative to the sentence being read.
+        """
+        i = bisect.bisect_right(self.seen, pos)
+        return self.seen[i - 1] if i else -1
 
 
 @dataclass
@@ -258,14 +278,14 @@ class _Analyser:
         else:
             candidates = [i for i, p in enumerate(people) if matches(parts, p.parts)]
             if candidates:
-                best = max(candidates, key=lambda i: people[i].last_seen)
+                best = max(candidates, key=lambda i: people[i].last_before(pos))
         if best is None:
             if not create:
                 return None
             people.append(Person(name=name, parts=parts))
             best = len(people) - 1
         people[best].aliases.add(name)
-        people[best].last_seen = pos
+        people[best].saw(pos)
         return best
 
     def _roles_of(self, ent: Any, name_start: int) -> list[str]:
@@ -345,11 +365,12 @@ class _Analyser:
         best: tuple[float, int] | None = None
         chosen = None
         for i, p in enumerate(self.out.people):
-            if p.last_seen > pos or p.last_seen < 0:
+            seen = p.last_before(pos)
+            if seen < 0:
                 continue
             score = max((role_match(words, r, self.rules) for r in p.roles), default=0.0)
-            if score > 0 and (best is None or (score, p.last_seen) > best):
-                best, chosen = (score, p.last_seen), i
+            if score > 0 and (best is None or (score, seen) > best):
+                best, chosen = (score, seen), i
         return chosen
 
     def _by_pronoun(self, gender: str, pos: int) -> int | None:
@@ -358,28 +379,28 @@ class _Analyser:
             i
             for i in reversed(self.last_subject)
             if self.subject_sentence.get(i, -9) >= self.sentence_no - 1
-            and people[i].last_seen <= pos
+            and people[i].last_before(pos) >= 0
             and people[i].gender in (None, gender)
         ]
         if recent:  # the subject of this sentence or the one before
             return recent[0]
         latest = max(
             (
-                (p.last_seen, i)
+                (p.last_before(pos), i)
                 for i, p in enumerate(people)
-                if 0 <= p.last_seen <= pos and p.gender in (None, gender)
+                if p.last_before(pos) >= 0 and p.gender in (None, gender)
             ),
             default=None,
         )
         if latest is not None and latest[0] >= self.recent_starts[0]:
             return latest[1]  # "…echoed by Rose Gottemoeller. '…,' she told…"
         for i in reversed(self.last_subject):
-            if people[i].last_seen <= pos and people[i].gender in (None, gender):
+            if people[i].last_before(pos) >= 0 and people[i].gender in (None, gender):
                 return i
         seen = sorted(
-            (p.last_seen, i)
+            (p.last_before(pos), i)
             for i, p in enumerate(people)
-            if 0 <= p.last_seen <= pos and p.gender in (None, gender)
+            if p.last_before(pos) >= 0 and p.gender in (None, gender)
         )
         return seen[-1][1] if seen else None
 
@@ -461,6 +482,8 @@ class _Analyser:
     def _misread_person(self, subj: Any, ent: Any) -> bool:
         """A surname that NER took for an organisation or nationality ("Ramishvili said")."""
         if ent is not None and (ent.label_ not in ("ORG", "NORP") or len(ent) > 2):
+            return False
+        if ent is not None and any(fold(t.text) in _ORG_WORDS for t in ent):
             return False
         word = fold(subj.text)
         return (
@@ -654,9 +677,7 @@ class _Analyser:
             if speaker.person is not None:
                 self.last_subject.append(speaker.person)
                 self.subject_sentence[speaker.person] = self.sentence_no
-                self.out.people[speaker.person].last_seen = max(
-                    self.out.people[speaker.person].last_seen, m_start
-                )
+                self.out.people[speaker.person].saw(m_start)
             found.append(
                 Found(
                     min(sentence_from, s_start),
