@@ -53,7 +53,7 @@ def main() -> None:
             else:
                 label = "answer"
                 named = None
-                candidates, documents, _, query = route
+                _, candidates, documents, _, query = route
                 ev = select_evidence(candidates, documents, pipeline.evidence_policy)
                 on_show = {(h.doc_id, h.start) for h in ev.sentences}
                 top = [c for c in ev.candidates if (c.hit.doc_id, c.hit.start) in on_show][:2]

@@ -142,7 +142,7 @@ class Pipeline:
             if conversation is not None:
                 conversation.add(query, route)
             return route
-        candidates, documents, relevance, query = route
+        choice, candidates, documents, relevance, query = route
         evidence = select_evidence(candidates, documents, self.evidence_policy)
         if self.withheld is not None:
             sources = dict.fromkeys(h.doc_id for h in evidence.sentences)
@@ -206,7 +206,10 @@ class Pipeline:
                 if verified.model_abstained or not generated.raw.strip()
                 else "no sentence of the model's answer held up against the evidence"
             )
-            if relevance.score >= self.relevance_policy.min_quote_score:
+            floor = self.relevance_policy.min_quote_score
+            if choice == "own":  # the person is matched already: their route's own floor
+                floor = min(floor, self.relevance_policy.min_own_score)
+            if relevance.score >= floor:
                 self._quote_instead(answer, evidence, why)
             else:
                 answer.abstained, answer.outcome = True, "abstained"
@@ -243,7 +246,7 @@ class Pipeline:
 
     def _route(
         self, query: Query
-    ) -> Answer | tuple[list[Candidate], dict[str, str], Relevance, Query]:
+    ) -> Answer | tuple[str, list[Candidate], dict[str, str], Relevance, Query]:
         """The route ``decide`` chooses: an answer that is not the model's, or the candidates
         to answer from with the query as generation and verification read it."""
         sig = self.signals(query)
@@ -251,12 +254,12 @@ class Pipeline:
         if choice == "unknown":
             return self._unknown_speaker(query)
         if choice == "own" and sig.own is not None:
-            return sig.own.candidates, sig.own.documents, sig.own.relevance, query
+            return choice, sig.own.candidates, sig.own.documents, sig.own.relevance, query
         if choice == "topic":
             if sig.own is not None and by_role(query.asked):
                 # The role's resolution did not speak to it: no one is implied.
                 query = replace(query, asked=None, speaker=None)
-            return sig.topic.candidates, sig.topic.documents, sig.topic.relevance, query
+            return choice, sig.topic.candidates, sig.topic.documents, sig.topic.relevance, query
         if choice == "others" and sig.others is not None:
             best = max(sig.others.candidates, key=self.relevance_policy.combine)
             return self._someone_else(query, best)
