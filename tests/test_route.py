@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from diplorag.answer.evidence import Candidate
-from diplorag.answer.pipeline import Route, Signals, by_role, decide
+from diplorag.answer.pipeline import Pipeline, Route, Signals, by_role, decide
 from diplorag.answer.query import Query
 from diplorag.answer.relevance import RelevancePolicy, judge
 from diplorag.statements.question import speaker_phrases
-from diplorag.types import Hit, Speaker
+from diplorag.types import Hit, Speaker, Statement
 
 POLICY = RelevancePolicy()
 
@@ -109,3 +109,49 @@ def test_according_to_names_the_person_asked_about() -> None:
         "terrorists?"
     )
     assert (phrases[0].phrase, phrases[0].rank) == ("Moscow's chief diplomat", 1)
+
+
+class _Speakers:
+    """Statements by sentence start, as the statement index would report them."""
+
+    def __init__(self, by_start: dict[int, list[str]]) -> None:
+        self.by_start = by_start
+
+    def statements_in(self, doc_id: str, start: int, end: int) -> list[Statement]:
+        return [
+            Statement(
+                statement_id=i,
+                doc_id=doc_id,
+                path="d.txt",
+                title="t",
+                sentence_start=start,
+                sentence_end=end,
+                content_start=start,
+                content_end=end,
+                text="x",
+                content="x",
+                speaker=name,
+                mention=name,
+                predicate="say",
+            )
+            for i, name in enumerate(self.by_start.get(start, []))
+        ]
+
+    def same_person(self, name: str, speaker_id: str) -> bool:
+        return False
+
+
+def test_a_quoted_sentence_that_also_reports_someone_else_carries_no_speaker_label() -> None:
+    pipeline = Pipeline(
+        search=lambda text, k: [],
+        document_text=lambda doc_id: None,
+        generator=lambda: None,  # type: ignore[arg-type,return-value]
+        speakers=_Speakers({0: ["Geng Shuang", "Clarke"], 50: ["Geng Shuang"]}),
+    )
+    mixed = _route("But Clarke said it could indicate a split; Geng Shuang said", 0.5, 0.5)
+    mixed.candidates[0].speaker = "Geng Shuang"
+    assert not pipeline._sole_speaker(mixed.candidates[0])
+    own = _route("x", 0.5, 0.5).candidates[0]
+    own.hit = own.hit.model_copy(update={"start": 50, "end": 51})
+    own.speaker = "Geng Shuang"
+    assert pipeline._sole_speaker(own)

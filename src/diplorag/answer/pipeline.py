@@ -327,6 +327,14 @@ class Pipeline:
         ]
         return answer
 
+    def _sole_speaker(self, c: Candidate) -> bool:
+        """Whether every statement the sentence carries is by ``c.speaker`` (a sentence that
+        also reports someone else's words is quoted without a speaker in front)."""
+        if self.speakers is None:
+            return True
+        found = self.speakers.statements_in(c.hit.doc_id, c.hit.start, c.hit.end)
+        return {s.speaker for s in found if s.speaker} <= {c.speaker}
+
     def _quote_instead(self, answer: Answer, evidence: Evidence, why: str) -> None:
         """Make the best evidence sentences the answer (the model's sentences stay listed)."""
         shown = {(h.doc_id, h.start) for h in evidence.sentences}
@@ -343,7 +351,7 @@ class Pipeline:
                 for h in evidence.sentences
                 if h.doc_id == c.hit.doc_id and h.start == c.hit.start
             )
-            who = f"{c.speaker}: " if c.speaker else ""
+            who = f"{c.speaker}: " if c.speaker and self._sole_speaker(c) else ""
             text = f"{who}“{' '.join(c.hit.text.split())}” [{n}]"
             lines.append(text)
             quotes.append(
