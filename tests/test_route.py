@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from diplorag.answer.evidence import Candidate
+from diplorag.answer.evidence import Candidate, holds_answer_type
 from diplorag.answer.pipeline import Pipeline, Route, Signals, by_role, decide
-from diplorag.answer.query import Query
+from diplorag.answer.query import Query, answer_type
 from diplorag.answer.relevance import RelevancePolicy, judge
 from diplorag.statements.question import speaker_phrases
 from diplorag.types import Hit, Speaker, Statement
@@ -155,3 +155,44 @@ def test_a_quoted_sentence_that_also_reports_someone_else_carries_no_speaker_lab
     own.hit = own.hit.model_copy(update={"start": 50, "end": 51})
     own.speaker = "Geng Shuang"
     assert pipeline._sole_speaker(own)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who moderated the first plenary panel?", "person"),
+        ("And who met Kim?", "person"),
+        ("How many supplementary engines supported the main engine?", "number"),
+        ("By how much did Sweden top up military spending?", "number"),
+        ("In which coastal town did Japan stage its first evacuation drill?", "place"),
+        ("Where did the talks take place?", "place"),
+        ("What did Kang say about New START?", None),
+    ],
+)
+def test_answer_type(question: str, kind: str | None) -> None:
+    assert answer_type(question) == kind
+
+
+def test_an_answer_that_names_no_one_new_does_not_answer_who() -> None:
+    q = Query(
+        text="Who is the Dutch defense minister who met Kim Young-suk?",
+        search_text="",
+        asks="person",
+    )
+    assert holds_answer_type(
+        q,
+        [
+            "The Dutch defense minister who met Kim Young-suk is.",
+            "During the meeting with Dutch Defense Minister Ruben Brekelmans, Kim Young-suk "
+            "highlighted the summit.",
+        ],
+    ) == [False, True]
+    n = Query(
+        text="How many defense ministers attended in 2024?",
+        search_text="",
+        asks="number",
+        numbers=frozenset({"2024"}),
+    )
+    assert holds_answer_type(
+        n, ["Defense ministers from five nations attended in 2024.", "Ministers attended in 2024."]
+    ) == [True, False]

@@ -22,7 +22,7 @@ from diplorag.answer.query import Query
 from diplorag.answer.similarity import Similarity
 from diplorag.generate.prompts import reads_like_instruction
 from diplorag.sentences import count_words, split_sentences
-from diplorag.text.analyze import entity_keys, name_key, terms
+from diplorag.text.analyze import entity_keys, name_key, names, numbers, terms
 from diplorag.types import Hit, Statement
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "candidates_from_hits",
     "candidates_from_statements",
     "coverage",
+    "holds_answer_type",
     "score_candidates",
     "select_evidence",
 ]
@@ -62,10 +63,11 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     entities: float = 1.0
+    typed: bool = False  # holds what the question asks for: a new name (who?), a number (how many?)
 
     @property
     def score(self) -> float:
-        return 0.6 * self.dense + 0.4 * self.lexical
+        return 0.6 * self.dense + 0.4 * self.lexical + (0.1 if self.typed else 0.0)
 
 
 @dataclass
@@ -189,7 +191,33 @@ def score_candidates(
         if c.hit.doc_id not in keys:
             keys[c.hit.doc_id] = entity_keys(c.hit.title + "\n" + document)
         c.entities = _entity_share(query, keys[c.hit.doc_id])
+    typed = holds_answer_type(query, [c.hit.text for c in candidates])
+    for c, t in zip(candidates, typed, strict=True):
+        c.typed = t
     return sorted(candidates, key=lambda c: -c.score)
+
+
+_LABELS = {"person": frozenset({"PERSON"}), "place": frozenset({"GPE", "LOC", "FAC"})}
+
+
+def holds_answer_type(query: Query, texts: Sequence[str]) -> list[bool]:
+    """Whether each text holds the kind of thing the question asks for (``Query.asks``): a
+    number the question does not give (how many?), a person (who?) or a place (where?) it does
+    not name, as spaCy's entity recogniser reads them (the pipeline the question was parsed
+    with)."""
+    if query.asks is None or not texts:
+        return [False] * len(texts)
+    if query.asks == "number":
+        return [bool(numbers(t) - query.numbers) for t in texts]
+    from diplorag.statements.parser import load_pipeline
+
+    labels = _LABELS[query.asks]
+    asked = {name_key(w) for n in names(query.text) for w in n.split()}
+    out = []
+    for doc in load_pipeline().pipe(texts, batch_size=64):
+        found = [e.text for e in doc.ents if e.label_ in labels]
+        out.append(any(name_key(w) not in asked for e in found for w in e.split()))
+    return out
 
 
 def select_evidence(

@@ -33,6 +33,7 @@ from diplorag.answer.evidence import (
     EvidencePolicy,
     candidates_from_hits,
     candidates_from_statements,
+    holds_answer_type,
     score_candidates,
     select_evidence,
 )
@@ -187,6 +188,7 @@ class Pipeline:
             policy=self.verify_policy,
         )
         timings["verify_s"] = time.perf_counter() - verify_start
+        missing = _unanswered(query, verified.sentences) if verified.supported else None
         timings["relevance"] = relevance.score
         answer = Answer(
             question=question,
@@ -200,9 +202,11 @@ class Pipeline:
             speaker=query.speaker_name,
             timings=timings,
         )
-        if not verified.supported:
+        if not verified.supported or missing is not None:
             why = (
-                "the model found no answer in the evidence"
+                missing
+                if missing is not None
+                else "the model found no answer in the evidence"
                 if verified.model_abstained or not generated.raw.strip()
                 else "no sentence of the model's answer held up against the evidence"
             )
@@ -423,7 +427,7 @@ def decide(sig: Signals, policy: RelevancePolicy) -> str:
         # the best of them means it. "What did Kim say about Seoul's population?" is not
         # answered by Kim's words on Seoul's AI plans (no shared word, far in meaning).
         about = _speaks_to(own, q) or (
-            ok(topic) and max(c.dense for c in own.candidates) >= policy.min_own_dense
+            ok(topic) and max(own.candidates, key=policy.combine).dense >= policy.min_own_dense
         )
         clearly_someone_else = (
             ok(others)
@@ -463,6 +467,25 @@ def by_role(asked: str | None) -> bool:
     if "'s " in asked or "’s " in asked:
         return True
     return any(w[:1].islower() and w.split("-")[0] not in _PARTICLES for w in asked.split())
+
+
+def _unanswered(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
+    """Why the verified sentences do not answer what the question asks for (``None``: they
+    do). "Who …?" needs a name the question does not give, "How many …?" a number it does
+    not give, "Where …?" a place: "The Dutch defense minister who met Kim is [1]." holds up
+    against its source and still answers nothing."""
+    if query.asks is None:
+        return None
+    kept = " ".join(
+        s.text
+        for s in sentences
+        if s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
+    )
+    if holds_answer_type(query, [kept])[0]:
+        return None
+    if query.asks == "number":
+        return "the model's answer gives no number"
+    return f"the model's answer names no {'one' if query.asks == 'person' else 'place'}"
 
 
 def _speaks_to(route: Route, q: Query) -> bool:

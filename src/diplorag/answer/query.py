@@ -14,13 +14,34 @@ from diplorag.answer.conversation import Conversation
 from diplorag.text.analyze import content_terms, names, numbers, terms
 from diplorag.types import Speaker
 
-__all__ = ["Query", "build_query", "is_follow_up"]
+__all__ = ["Query", "answer_type", "build_query", "is_follow_up"]
 
 _FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|and what|what of|same for|and how|and who|why)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|them|his)\b", re.IGNORECASE)
+_ASKS = [
+    ("person", re.compile(r"^\W*(?:and\s+)?(?:who|whom)\b", re.IGNORECASE)),
+    ("number", re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)),
+    (
+        "place",
+        re.compile(
+            r"^\W*(?:and\s+)?(?:where\b|(?:in|at|to|from)\s+(?:which|what)\s+(?:\w+\s+){0,2}"
+            r"(?:town|city|village|port|country|region|province|base)\b)",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for: "person" (who …?), "number" (how many …?),
+    "place" (where …?, in which town …?), or ``None`` (anything else)."""
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return None
 
 
 def is_follow_up(question: str, asked: str | None = None) -> bool:
@@ -48,6 +69,7 @@ class Query:
         content: The topic's content terms (``text.analyze.content_terms``).
         names: Name-like words of the topic (entities to match: "Libya", "F-15s").
         numbers: Numbers of the question.
+        asks: What the answer must name (``answer_type``): "person", "number", "place".
     """
 
     text: str
@@ -60,6 +82,7 @@ class Query:
     content: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     numbers: frozenset[str] = field(default_factory=frozenset)
+    asks: str | None = None
 
     @property
     def follow_up(self) -> bool:
@@ -129,4 +152,5 @@ def build_query(
         content=tuple(content_terms(topic, drop=drop)),
         names=tuple(n for n in names(topic) if n not in words),
         numbers=frozenset(numbers(question)),
+        asks=answer_type(question),
     )
