@@ -197,6 +197,7 @@ def score_candidates(
     return sorted(candidates, key=lambda c: -c.score)
 
 
+_ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE)
 _LABELS = {"person": frozenset({"PERSON"}), "place": frozenset({"GPE", "LOC", "FAC"})}
 
 
@@ -207,8 +208,8 @@ def holds_answer_type(query: Query, texts: Sequence[str]) -> list[bool]:
     with)."""
     if query.asks is None or not texts:
         return [False] * len(texts)
-    if query.asks == "number":
-        return [bool(numbers(t) - query.numbers) for t in texts]
+    if query.asks == "number":  # "the 14th Dialogue" counts nothing
+        return [bool(numbers(_ORDINAL.sub(" ", t)) - query.numbers) for t in texts]
     from diplorag.statements.parser import load_pipeline
 
     labels = _LABELS[query.asks]

@@ -342,7 +342,8 @@ class Pipeline:
     def _quote_instead(self, answer: Answer, evidence: Evidence, why: str) -> None:
         """Make the best evidence sentences the answer (the model's sentences stay listed)."""
         shown = {(h.doc_id, h.start) for h in evidence.sentences}
-        best = [c for c in evidence.candidates if (c.hit.doc_id, c.hit.start) in shown][:2]
+        best = [c for c in evidence.candidates if (c.hit.doc_id, c.hit.start) in shown]
+        best = sorted(best, key=lambda c: not c.typed)[:2]  # what the question asks for first
         if not best:
             answer.abstained, answer.outcome = True, "abstained"
             answer.answer, answer.abstain_reason = ABSTAIN_TEXT, why
