@@ -2,7 +2,7 @@
 
 For every question of a dev set the pipeline is run up to the evidence (query → routes →
 ``decide`` → ``select_evidence``), as ``ask`` does before generation. Per question it reports
-the route, and whether every gold fact is in (a) the two sentences ``ask`` quotes when the
+the route, and whether every gold fact is in (a) the sentences ``ask`` quotes (two) when the
 model's answer fails ("The documents say:") and (b) all the evidence sentences the model reads,
 and whether a gold article is among them. Seconds per run, so evidence ranking can be tuned
 without a 15-minute model evaluation.
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--index", required=True)
     parser.add_argument("--show", action="append", default=[], help="print this id's evidence")
+    parser.add_argument("--quotes", type=int, default=2, help="sentences ask quotes (2)")
     args = parser.parse_args()
     settings = load_settings(index_dir=args.index_dir, index=args.index)
     totals: Counter[tuple[str, str]] = Counter()
@@ -56,7 +57,8 @@ def main() -> None:
                 _, candidates, documents, _, query = route
                 ev = select_evidence(candidates, documents, pipeline.evidence_policy)
                 on_show = {(h.doc_id, h.start) for h in ev.sentences}
-                top = [c for c in ev.candidates if (c.hit.doc_id, c.hit.start) in on_show][:2]
+                shown_c = [c for c in ev.candidates if (c.hit.doc_id, c.hit.start) in on_show]
+                top = sorted(shown_c, key=lambda c: not c.typed)[: args.quotes]
                 quoted = " ".join(c.hit.text for c in top)
                 shown = " ".join(h.text for h in ev.sentences)
                 gold = any(same_document(h.path, g) for h in ev.sentences for g in row.gold_docs)
