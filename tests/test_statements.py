@@ -96,8 +96,9 @@ def test_pronoun_resolves_to_a_person_the_document_names_again_later() -> None:
         "Assad",
         "We all know that the United Nations institutions are not unbiased",
     )
-    assert ("Amnesty International", "accuse") in [(w, p) for w, p, _, _ in found]
-    assert all(w != "Amnesty International" or p != "say" for w, p, _, _ in found)
+    credited = [(w, p) for w, p, _, _ in found]
+    assert ("Amnesty International", "accuse") in credited
+    assert ("Amnesty International", "say") not in credited
 
 
 def test_pronoun_after_two_people_takes_the_subject() -> None:
