@@ -6,6 +6,7 @@ import pytest
 
 from diplorag.text.analyze import (
     LEXICAL_VERSION,
+    abbreviations,
     content_terms,
     has_negation,
     name_key,
@@ -98,3 +99,18 @@ def test_best_window_picks_the_matching_sentences() -> None:
     text = "Weather was fine. Kang spoke on New START. Lunch followed."
     start, end = best_window(text, "New START", max_words=6)
     assert text[start:end] == "Kang spoke on New START."
+
+
+def test_abbreviations_the_text_defines() -> None:
+    text = (
+        "Kang attended the 2024 Conference on Disarmament (CD) in Geneva. Russia withdrew "
+        "from the Comprehensive Nuclear Test Ban Treaty (CTBT). It met the Islamic State of "
+        "Iraq and the Levant (ISIL) and the United Nations (UN). The costs (US) rose; he met "
+        "him (Kim). Talks on the New Strategic Arms Reduction Treaty (New START) went on."
+    )
+    assert abbreviations(text) == {
+        "CD": "Conference on Disarmament",
+        "CTBT": "Comprehensive Nuclear Test Ban Treaty",
+        "ISIL": "Islamic State of Iraq and the Levant",
+        "UN": "United Nations",
+    }

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-from diplorag.answer.evidence import Candidate, holds_answer_type
-from diplorag.answer.pipeline import Pipeline, Route, Signals, by_role, decide
-from diplorag.answer.query import Query, answer_type
+from diplorag.answer.evidence import (
+    Candidate,
+    Evidence,
+    EvidencePolicy,
+    holds_answer_type,
+    select_evidence,
+)
+from diplorag.answer.pipeline import (
+    Pipeline,
+    Route,
+    Signals,
+    _not_from_speaker,
+    by_role,
+    decide,
+)
+from diplorag.answer.query import Query, answer_type, focus_terms
 from diplorag.answer.relevance import RelevancePolicy, judge
 from diplorag.statements.question import speaker_phrases
-from diplorag.types import Hit, Speaker, Statement
+from diplorag.types import (
+    AnswerSentence,
+    Citation,
+    Hit,
+    Speaker,
+    Statement,
+    VerificationStatus,
+)
 
 POLICY = RelevancePolicy()
 
@@ -200,3 +220,59 @@ def test_an_answer_that_names_no_one_new_does_not_answer_who() -> None:
             "Ministers attended the 14th Dialogue in 2024.",
         ],
     ) == [True, False]
+
+
+def _cited(n: int, status: VerificationStatus = VerificationStatus.VERIFIED) -> AnswerSentence:
+    citation = Citation(
+        n=n,
+        chunk_id="c",
+        doc_id="d",
+        title="t",
+        path="d.txt",
+        quote="q",
+        quote_start=0,
+        quote_end=1,
+    )
+    return AnswerSentence(text="s", status=status, citations=[citation])
+
+
+def test_an_answer_on_what_someone_said_must_cite_one_of_their_statements() -> None:
+    tillerson = _query("Rex Tillerson", "respond to the Korea Herald story", ("korea", "herald"))
+    hits = [_route(t, 0.5, 0.5).candidates[0].hit for t in ("a", "b")]
+    # [1] is the context sentence shown before [2], Tillerson's statement.
+    evidence = Evidence(sentences=hits, speakers=[None, "Rex Tillerson"])
+    assert _not_from_speaker(tillerson, [_cited(1)], evidence) == (
+        "the model's answer cites none of Rex Tillerson's statements"
+    )
+    assert _not_from_speaker(tillerson, [_cited(1), _cited(2)], evidence) is None
+    # A dropped sentence citing the statement does not count.
+    dropped = _cited(2, VerificationStatus.DROPPED)
+    assert _not_from_speaker(tillerson, [_cited(1), dropped], evidence) is not None
+
+
+def test_focus_is_what_a_who_question_asks_the_person_to_have_done() -> None:
+    assert focus_terms("Who moderated the first plenary panel?") == ("moderat",)
+    assert focus_terms("And who chaired it?") == ("chair",)
+    assert focus_terms("Who is the Dutch defense minister?") == ()
+    assert focus_terms("What did Kang say about New START?") == ()
+
+
+def _candidate(doc_id: str, start: int, score: float) -> Candidate:
+    hit = _route("a sentence of several words", 0.5, 0.5).candidates[0].hit
+    hit = hit.model_copy(update={"doc_id": doc_id, "start": start, "end": start + 27})
+    return Candidate(hit, dense=score)
+
+
+def test_one_documents_further_sentences_fill_the_places_other_documents_leave() -> None:
+    doc = "a sentence of several words " * 10
+    one = [_candidate("d", 28 * i, 1.0 - i / 10) for i in range(6)]
+    evidence = select_evidence(one, {"d": doc}, EvidencePolicy(max_sentences=5, per_document=3))
+    assert [h.start for h in evidence.sentences] == [0, 28, 56, 84, 112]
+    two = [*one[:4], _candidate("e", 0, 0.1)]
+    evidence = select_evidence(two, {"d": doc, "e": doc}, EvidencePolicy(max_sentences=4))
+    assert [(h.doc_id, h.start) for h in evidence.sentences] == [
+        ("d", 0),
+        ("d", 28),
+        ("d", 56),
+        ("e", 0),
+    ]

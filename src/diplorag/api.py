@@ -802,9 +802,12 @@ class Session:
             before = before.split(" ", 1)[1]
         return f"{st.title}. {before} {st.text}"
 
-    def rank_statements(self, topic: str, statements: list[Statement]) -> list[Statement]:
+    def rank_statements(
+        self, topic: str, statements: list[Statement], *, per_article: bool = True
+    ) -> list[Statement]:
         """Order statements by hybrid relevance to ``topic``: RRF of the passage's dense and
-        BM25 rank, the statement sentence's own term overlap and its embedding similarity."""
+        BM25 rank, the statement sentence's own term overlap and its embedding similarity.
+        ``per_article``: each article's best statement first (a person's timeline)."""
         import numpy as np
 
         from diplorag.retrieve import rrf
@@ -853,11 +856,13 @@ class Session:
         ranked += [i for i in range(len(statements)) if i not in set(ranked)]
         # Each article's best statement first, then the rest: the first screen shows what the
         # person said in different stories, not five sentences of one interview.
-        first_of_doc: dict[str, int] = {}
-        for i in ranked:
-            first_of_doc.setdefault(statements[i].doc_id, i)
-        leaders = set(first_of_doc.values())
-        order = [i for i in ranked if i in leaders] + [i for i in ranked if i not in leaders]
+        order = ranked
+        if per_article:
+            first_of_doc: dict[str, int] = {}
+            for i in ranked:
+                first_of_doc.setdefault(statements[i].doc_id, i)
+            leaders = set(first_of_doc.values())
+            order = [i for i in ranked if i in leaders] + [i for i in ranked if i not in leaders]
         score = dict(fused)
         return [statements[i].model_copy(update={"score": score.get(i, 0.0)}) for i in order]
 
@@ -1061,18 +1066,30 @@ class IndexStatements:
         return statements
 
     def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
-        """Statements by anyone in the passages most relevant to ``topic``, best first."""
+        """Statements by anyone in the passages most relevant to ``topic``, best first.
+
+        The few best documents count whole: the passage that matches a topic's words is often
+        the narrative, and the reply to it ("… would not affect China's position on Kashmir,"
+        Hua said) stands a paragraph away.
+        """
         hits = self._session.search(topic, k=max(10, 3 * k), filters=filters)
+        whole = list(dict.fromkeys(h.doc_id for h in hits))[
+            : self._session.settings.who_said_documents
+        ]
+        spans = [(d, 0, 1 << 62) for d in whole]
+        spans += [(h.doc_id, h.start, h.end) for h in hits if h.doc_id not in whole]
         seen: set[int] = set()
         found: list[Statement] = []
-        for hit in hits:
-            for st in self._store.statements_in(hit.doc_id, hit.start, hit.end):
+        for doc_id, start, end in spans:
+            for st in self._store.statements_in(doc_id, start, end):
                 if st.statement_id not in seen and st.speaker_id is not None:
                     seen.add(st.statement_id)
                     found.append(st)
         if not found:
             return []
-        return self._checked(self._session.rank_statements(topic, found)[:k])
+        # Who spoke on it, best first: one article's several speakers are rivals here.
+        ranked = self._session.rank_statements(topic, found, per_article=False)
+        return self._checked(ranked[:k])
 
     def suggest(self, name: str) -> list[str]:
         from diplorag.statements.lookup import suggest

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     said_rerank_depth: int = Field(
         60, ge=1, description="Statements re-ranked by embedding similarity in `said --about`."
     )
+    who_said_documents: int = Field(
+        5,
+        ge=0,
+        description="Best documents whose every statement is weighed when a question asks who "
+        "(else) said something on a topic.",
+    )
     ask_passages: int = Field(
         5,
         ge=1,

@@ -22,7 +22,15 @@ from diplorag.answer.query import Query
 from diplorag.answer.similarity import Similarity
 from diplorag.generate.prompts import reads_like_instruction
 from diplorag.sentences import count_words, split_sentences
-from diplorag.text.analyze import entity_keys, name_key, names, numbers, terms
+from diplorag.text.analyze import (
+    WORD,
+    abbreviations,
+    entity_keys,
+    name_key,
+    names,
+    numbers,
+    terms,
+)
 from diplorag.types import Hit, Statement
 
 __all__ = [
@@ -64,10 +72,12 @@ class Candidate:
     lexical: float = 0.0
     entities: float = 1.0
     typed: bool = False  # holds what the question asks for: a new name (who?), a number (how many?)
+    answers: bool = False  # typed, and does what a "who" question asks ("… moderated the panel")
 
     @property
     def score(self) -> float:
-        return 0.6 * self.dense + 0.4 * self.lexical + (0.1 if self.typed else 0.0)
+        bonus = (0.1 if self.typed else 0.0) + (0.15 if self.answers else 0.0)
+        return 0.6 * self.dense + 0.4 * self.lexical + bonus
 
 
 @dataclass
@@ -182,18 +192,25 @@ def score_candidates(
         else [0.0] * len(candidates)
     )
     keys: dict[str, set[str]] = {}
+    defined: dict[str, dict[str, str]] = {}
     for c, d in zip(candidates, dense, strict=True):
         document = documents.get(c.hit.doc_id, "")
         before = _previous_sentence(document, c.hit.start)
         context = document[before[0] : before[1]] + " " if before else ""
+        if c.hit.doc_id not in defined:
+            defined[c.hit.doc_id] = abbreviations(document)
+        # "the CD's role" is about the "Conference on Disarmament" the story defined it as.
+        words = set(WORD.findall(c.hit.text))
+        longs = " ".join(v for k, v in defined[c.hit.doc_id].items() if k in words)
         c.dense = d
-        c.lexical = coverage(query, context + c.hit.text)
+        c.lexical = coverage(query, context + c.hit.text + " " + longs)
         if c.hit.doc_id not in keys:
             keys[c.hit.doc_id] = entity_keys(c.hit.title + "\n" + document)
         c.entities = _entity_share(query, keys[c.hit.doc_id])
     typed = holds_answer_type(query, [c.hit.text for c in candidates])
     for c, t in zip(candidates, typed, strict=True):
         c.typed = t
+        c.answers = t and bool(query.focus) and set(query.focus) <= set(terms(c.hit.text))
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -230,16 +247,21 @@ def select_evidence(
     chosen: list[Candidate] = []
     per_doc: dict[str, int] = {}
     removed = 0
-    for c in candidates:
-        if len(chosen) == policy.max_sentences:
-            break
-        if reads_like_instruction(c.hit.text):
-            removed += 1
-            continue
-        if per_doc.get(c.hit.doc_id, 0) >= policy.per_document:
-            continue
-        per_doc[c.hit.doc_id] = per_doc.get(c.hit.doc_id, 0) + 1
-        chosen.append(c)
+    # Several documents first; when they run out, the best documents' further sentences (one
+    # interview, a person's one press release) fill the places left.
+    for spread in (True, False):
+        for c in candidates:
+            if len(chosen) == policy.max_sentences:
+                break
+            if any(c is o for o in chosen):
+                continue
+            if reads_like_instruction(c.hit.text):
+                removed += spread
+                continue
+            if spread and per_doc.get(c.hit.doc_id, 0) >= policy.per_document:
+                continue
+            per_doc[c.hit.doc_id] = per_doc.get(c.hit.doc_id, 0) + 1
+            chosen.append(c)
     # Group by document (best document first), in reading order within each.
     order = list(dict.fromkeys(c.hit.doc_id for c in chosen))
     units: list[tuple[Hit, str | None]] = []

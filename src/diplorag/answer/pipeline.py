@@ -188,7 +188,11 @@ class Pipeline:
             policy=self.verify_policy,
         )
         timings["verify_s"] = time.perf_counter() - verify_start
-        missing = _unanswered(query, verified.sentences) if verified.supported else None
+        missing = None
+        if verified.supported:
+            missing = _unanswered(query, verified.sentences)
+            if missing is None and choice == "own":
+                missing = _not_from_speaker(query, verified.sentences, evidence)
         timings["relevance"] = relevance.score
         answer = Answer(
             question=question,
@@ -265,7 +269,10 @@ class Pipeline:
                 query = replace(query, asked=None, speaker=None)
             return choice, sig.topic.candidates, sig.topic.documents, sig.topic.relevance, query
         if choice == "others" and sig.others is not None:
-            best = max(sig.others.candidates, key=self.relevance_policy.combine)
+            ranked = sorted(sig.others.candidates, key=self.relevance_policy.combine, reverse=True)
+            # Name whoever said it: a sentence that carries several people's words ("barely
+            # two months after Xi announced …, Modi told China …") names no one for sure.
+            best = next((c for c in ranked if self._sole_speaker(c)), ranked[0])
             return self._someone_else(query, best)
         if query.speaker is not None and sig.own is not None:
             subjects = list(dict.fromkeys(c.hit.title for c in sig.own.candidates if c.hit.title))
@@ -343,7 +350,8 @@ class Pipeline:
         """Make the best evidence sentences the answer (the model's sentences stay listed)."""
         shown = {(h.doc_id, h.start) for h in evidence.sentences}
         best = [c for c in evidence.candidates if (c.hit.doc_id, c.hit.start) in shown]
-        best = sorted(best, key=lambda c: not c.typed)[:2]  # what the question asks for first
+        # What the question asks for first.
+        best = sorted(best, key=lambda c: (not c.answers, not c.typed))[:2]
         if not best:
             answer.abstained, answer.outcome = True, "abstained"
             answer.answer, answer.abstain_reason = ABSTAIN_TEXT, why
@@ -487,6 +495,25 @@ def _unanswered(query: Query, sentences: Sequence[AnswerSentence]) -> str | None
     if query.asks == "number":
         return "the model's answer gives no number"
     return f"the model's answer names no {'one' if query.asks == 'person' else 'place'}"
+
+
+def _not_from_speaker(
+    query: Query, sentences: Sequence[AnswerSentence], evidence: Evidence
+) -> str | None:
+    """Why an answer from the asked person's statements does not give them (``None``: it
+    does). Asked what X said, an answer that cites only the context sentences shown beside
+    X's statements ("Mr Tillerson spoke shortly after visiting the DMZ [4].") holds up
+    against its source and still says nothing X said."""
+    name = query.speaker_name
+    if name is None:
+        return None
+    for s in sentences:
+        if s.status not in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED):
+            continue
+        for c in s.citations:
+            if 0 < c.n <= len(evidence.speakers) and evidence.speakers[c.n - 1] == name:
+                return None
+    return f"the model's answer cites none of {name}'s statements"
 
 
 def _speaks_to(route: Route, q: Query) -> bool:

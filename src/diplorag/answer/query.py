@@ -14,7 +14,7 @@ from diplorag.answer.conversation import Conversation
 from diplorag.text.analyze import content_terms, names, numbers, terms
 from diplorag.types import Speaker
 
-__all__ = ["Query", "answer_type", "build_query", "is_follow_up"]
+__all__ = ["Query", "answer_type", "build_query", "focus_terms", "is_follow_up"]
 
 _FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|and what|what of|same for|and how|and who|why)\b",
@@ -33,6 +33,16 @@ _ASKS = [
         ),
     ),
 ]
+
+
+_WHO_DID = re.compile(r"^\W*(?:and\s+)?who\s+(\w+)", re.IGNORECASE)
+
+
+def focus_terms(question: str) -> tuple[str, ...]:
+    """What a "who" question asks the person to have done: "Who moderated the panel?" gives
+    the term of "moderated" (``()`` for "Who is …?" and other questions)."""
+    m = _WHO_DID.match(question)
+    return tuple(content_terms(m.group(1))) if m else ()
 
 
 def answer_type(question: str) -> str | None:
@@ -70,6 +80,7 @@ class Query:
         names: Name-like words of the topic (entities to match: "Libya", "F-15s").
         numbers: Numbers of the question.
         asks: What the answer must name (``answer_type``): "person", "number", "place".
+        focus: What a "who" question asks the person to have done (``focus_terms``).
     """
 
     text: str
@@ -83,6 +94,7 @@ class Query:
     names: tuple[str, ...] = ()
     numbers: frozenset[str] = field(default_factory=frozenset)
     asks: str | None = None
+    focus: tuple[str, ...] = ()
 
     @property
     def follow_up(self) -> bool:
@@ -153,4 +165,5 @@ def build_query(
         names=tuple(n for n in names(topic) if n not in words),
         numbers=frozenset(numbers(question)),
         asks=answer_type(question),
+        focus=focus_terms(question),
     )

@@ -22,6 +22,7 @@ __all__ = [
     "SCAFFOLDING",
     "STOP_WORDS",
     "WORD",
+    "abbreviations",
     "content_terms",
     "entity_keys",
     "fold",
@@ -339,3 +340,33 @@ def entity_keys(text: str) -> set[str]:
     for word in re.findall(r"\w+(?:-\w+)+", text):
         keys.add(name_key(word))
     return keys
+
+
+_DEFINED = re.compile(r"\(([A-Z][A-Za-z]{1,7})\)")
+_LINKS = frozenset({"of", "on", "for", "and", "the", "in", "to", "de", "&"})
+
+
+def abbreviations(text: str) -> dict[str, str]:
+    """Abbreviations the text defines, with their long forms: "Conference on Disarmament (CD)"
+    gives ``{"CD": "Conference on Disarmament"}``, "Comprehensive Nuclear Test Ban Treaty
+    (CTBT)" gives CTBT. The abbreviation's letters must be the long form's initials in order,
+    starting with the first (others may be skipped: "Nuclear" in CTBT)."""
+    out: dict[str, str] = {}
+    for m in _DEFINED.finditer(text):
+        short = m.group(1)
+        letters = [ch for ch in short if ch.isupper()]
+        if len(letters) < 2 or short in out:
+            continue
+        words = text[max(0, m.start() - 120) : m.start()].split()
+        for n in range(len(letters), min(len(words), 2 * len(letters) + 2) + 1):
+            long = words[-n:]
+            if not long[0][:1].isupper() or long[0][:1] != letters[0]:
+                continue
+            initials = [w[0] for w in long if w.lower() not in _LINKS and w[:1].isupper()]
+            if any(w[:1].islower() and w.lower() not in _LINKS for w in long):
+                break
+            it = iter(initials)
+            if initials[-1:] == letters[-1:] and all(ch in it for ch in letters):
+                out[short] = " ".join(long)
+                break
+    return out
