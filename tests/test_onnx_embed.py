@@ -179,7 +179,8 @@ def test_cold_search_imports_neither_torch_nor_sentence_transformers(
         "from diplorag.cli import main\n"
         "sys.argv = ['diplorag', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'spacy')"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'spacy',"
+        " 'bm25s', 'scipy')"
         " if m in sys.modules]\n"
         "print('HEAVY', heavy, 'ONNX', 'onnxruntime' in sys.modules)\n"
     )
