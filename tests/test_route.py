@@ -16,6 +16,7 @@ from diplorag.answer.pipeline import (
     Route,
     Signals,
     _not_from_speaker,
+    _restates,
     by_role,
     decide,
 )
@@ -276,3 +277,34 @@ def test_one_documents_further_sentences_fill_the_places_other_documents_leave()
         ("d", 56),
         ("e", 0),
     ]
+
+
+def test_an_answer_that_only_restates_the_question_answers_nothing() -> None:
+    kang = Speaker(
+        speaker_id="p:kang",
+        name="Kang Insun",
+        kind="PERSON",
+        statements=9,
+        documents=1,
+        roles=["Vice Minister"],
+    )
+    q = Query(
+        text="What emerging technology did Vice Minister Kang say needs international norms "
+        "in the military domain?",
+        search_text="",
+        asked="Vice Minister Kang",
+        speaker=kang,
+    )
+    echo = AnswerSentence(
+        text="The Vice Minister said emerging technologies need international norms in the "
+        "military domain [3].",
+        status=VerificationStatus.VERIFIED,
+    )
+    answer = AnswerSentence(
+        text="Kang said norms are needed on artificial intelligence in the military domain [3].",
+        status=VerificationStatus.VERIFIED,
+    )
+    assert _restates(q, [echo]) == "the model's answer only restates the question"
+    assert _restates(q, [echo, answer]) is None
+    dropped = answer.model_copy(update={"status": VerificationStatus.DROPPED})
+    assert _restates(q, [echo, dropped]) is not None

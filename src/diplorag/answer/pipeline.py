@@ -38,12 +38,13 @@ from diplorag.answer.evidence import (
     select_evidence,
 )
 from diplorag.answer.generate import generate_answer
+from diplorag.answer.markers import strip_markers
 from diplorag.answer.query import Query, build_query
 from diplorag.answer.relevance import Relevance, RelevancePolicy, judge
 from diplorag.answer.similarity import Similarity
 from diplorag.answer.verify import VerifyPolicy, verify_answer
 from diplorag.generate import Generator
-from diplorag.text.analyze import entity_keys, name_key, terms
+from diplorag.text.analyze import content_terms, entity_keys, name_key, numbers, terms
 from diplorag.types import (
     Answer,
     AnswerSentence,
@@ -190,7 +191,7 @@ class Pipeline:
         timings["verify_s"] = time.perf_counter() - verify_start
         missing = None
         if verified.supported:
-            missing = _unanswered(query, verified.sentences)
+            missing = _unanswered(query, verified.sentences) or _restates(query, verified.sentences)
             if missing is None and choice == "own":
                 missing = _not_from_speaker(query, verified.sentences, evidence)
         timings["relevance"] = relevance.score
@@ -495,6 +496,31 @@ def _unanswered(query: Query, sentences: Sequence[AnswerSentence]) -> str | None
     if query.asks == "number":
         return "the model's answer gives no number"
     return f"the model's answer names no {'one' if query.asks == 'person' else 'place'}"
+
+
+def _restates(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
+    """Why the verified sentences only say the question back (``None``: they add something).
+
+    "The Vice Minister said emerging technologies need international norms in the military
+    domain [3]." asked "What emerging technology did Kang say needs international norms …?"
+    holds up against its source and names no technology: every word of it is the question's
+    or the speaker's."""
+    kept = " ".join(
+        strip_markers(s.text)[0]
+        for s in sentences
+        if s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
+    )
+    given = set(terms(query.text)) | set(terms(query.previous or ""))
+    speaker = query.speaker
+    for name in (
+        query.asked,
+        speaker.name if speaker else None,
+        *(speaker.roles if speaker else []),
+    ):
+        given |= set(terms(name or ""))
+    if set(content_terms(kept)) - given or numbers(kept) - query.numbers:
+        return None
+    return "the model's answer only restates the question"
 
 
 def _not_from_speaker(
