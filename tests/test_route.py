@@ -308,3 +308,18 @@ def test_an_answer_that_only_restates_the_question_answers_nothing() -> None:
     assert _restates(q, [echo, answer]) is None
     dropped = answer.model_copy(update={"status": VerificationStatus.DROPPED})
     assert _restates(q, [echo, dropped]) is not None
+
+
+def test_how_many_needs_a_number_next_to_what_it_counts() -> None:
+    text = "How many defense ministers attended this year's Seoul Defense Dialogue?"
+    q = Query(text=text, search_text=text, asks="number")
+    assert holds_answer_type(
+        q,
+        [
+            "Attendees included defense ministers from five nations.",
+            "The Dialogue, chaired by South Korean Defense Minister Ahn Gyu-back, saw record "
+            "attendance with over 1,000 participants.",
+        ],
+    ) == [True, False]
+    much = Query(text="By how much did Sweden top up spending?", search_text="", asks="number")
+    assert holds_answer_type(much, ["Sweden adds 2.6 billion crowns."]) == [True]

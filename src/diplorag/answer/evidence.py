@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from diplorag.answer.query import Query
 from diplorag.answer.similarity import Similarity
@@ -225,9 +226,11 @@ def holds_answer_type(query: Query, texts: Sequence[str]) -> list[bool]:
     with)."""
     if query.asks is None or not texts:
         return [False] * len(texts)
-    if query.asks == "number":  # "the 14th Dialogue" counts nothing
-        return [bool(numbers(_ORDINAL.sub(" ", t)) - query.numbers) for t in texts]
     from diplorag.statements.parser import load_pipeline
+
+    if query.asks == "number":
+        counted = _counted(query.text, load_pipeline())
+        return [_counts(query, t, counted) for t in texts]
 
     labels = _LABELS[query.asks]
     asked = {name_key(w) for n in names(query.text) for w in n.split()}
@@ -236,6 +239,34 @@ def holds_answer_type(query: Query, texts: Sequence[str]) -> list[bool]:
         found = [e.text for e in doc.ents if e.label_ in labels]
         out.append(any(name_key(w) not in asked for e in found for w in e.split()))
     return out
+
+
+def _counted(question: str, nlp: Any) -> set[str]:
+    """The terms of what "how many …?" counts ("How many defense ministers attended …?":
+    ministers), from spaCy's parse; empty for "how much" with no noun."""
+    for tok in nlp(question):
+        after_how = tok.i > 0 and tok.nbor(-1).lower_ == "how"
+        if tok.lower_ in ("many", "much") and after_how and tok.head.pos_ in ("NOUN", "PROPN"):
+            return set(terms(tok.head.text))
+    return set()
+
+
+def _counts(query: Query, text: str, counted: set[str]) -> bool:
+    """Whether ``text`` gives a number the question does not, next to what it counts when the
+    question names it ("defense ministers from five nations", not "over 1,000 participants"
+    asked how many ministers); "the 14th Dialogue" counts nothing."""
+    plain = _ORDINAL.sub(" ", text)
+    if not counted:
+        return bool(numbers(plain) - query.numbers)
+    for m in WORD.finditer(plain):
+        if set(terms(m.group(0))) & counted:
+            near = plain[max(0, m.start() - _NEAR) : m.end() + _NEAR]
+            if numbers(near) - query.numbers:
+                return True
+    return False
+
+
+_NEAR = 40  # characters either side of the counted word: about six words
 
 
 def select_evidence(
