@@ -40,7 +40,10 @@ def test_cited_answer_is_verified_with_exact_quotes(settings: Settings) -> None:
     answer, gen = ask(
         settings,
         "What did Kang say about New START?",
-        "Kang expressed concern over Russia's unilateral suspension of New START [1].",
+        cite(
+            "Kang expressed concern over Russia's unilateral suspension of New START [{n}].",
+            "(New START)",
+        ),
     )
     assert not answer.abstained
     [sentence] = answer.sentences
@@ -220,7 +223,10 @@ def test_answer_json_round_trips(settings: Settings) -> None:
     answer, _ = ask(
         settings,
         "What did Kang say about New START?",
-        "Kang expressed concern over Russia's unilateral suspension of New START [1].",
+        cite(
+            "Kang expressed concern over Russia's unilateral suspension of New START [{n}].",
+            "(New START)",
+        ),
     )
     again = Answer.model_validate_json(answer.model_dump_json())
     assert again == answer
