@@ -241,12 +241,15 @@ class _Analyser:
                 and word not in self.rules.place_of
                 and word not in self.rules.role_heads
                 and not t.ent_type_
+                and not self._portfolio(t)
             ):
                 break
             first -= 1
         tokens = list(doc[first : ent.start]) + tokens
         while tokens and (
-            tokens[0].lower_ in ("the", "a", "an")
+            # "Minister for Finance Michael Noonan": the portfolio is not a first name.
+            (len(tokens) >= 3 and self._portfolio(tokens[0]))
+            or tokens[0].lower_ in ("the", "a", "an")
             or fold(tokens[0].text).strip(".") in self.rules.titles
             or not any(c.isalnum() for c in tokens[0].text)
         ):
@@ -267,10 +270,25 @@ class _Analyser:
             return None
         return name, start, end, tokens[0].i
 
+    def _portfolio(self, tok: Any) -> bool:
+        """ "Minister for [Finance] Michael Noonan": a word of the role before a name."""
+        doc = tok.doc
+        return (
+            tok.i > 1
+            and doc[tok.i - 1].lower_ in ("for", "of")
+            and fold(doc[tok.i - 2].lemma_) in self.rules.role_heads | self.rules.titles
+        )
+
     def _person_for(self, name: str, pos: int, *, create: bool = True) -> int | None:
         name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
-        if not name or not name[0].isalpha() or any(c in name for c in '"“”[](){}?!|/\\'):
+        if (
+            not name
+            or not _capitalised(name, self.rules)
+            or any(c in name for c in '"“”[](){}?!|/\\')
+        ):
             return None
+        if any(fold(w) in self.rules.not_person_words for w in name.replace("-", " ").split()):
+            return None  # "Trump Tower", "State Department", "Social Democrats"
         parts = name_parts(name, self.rules)
         if not parts:
             return None
@@ -351,21 +369,24 @@ class _Analyser:
         if words & self.rules.male:
             return "male"
         parts = name_parts(name, self.rules)
-        if len(parts) >= 2:
-            if parts[0] in self.rules.female_names:
+        # The first given name, or the second when the first is neither ("Jean-Paul Sartre").
+        for given in parts[:-1][:2]:
+            if given in self.rules.female_names:
                 return "female"
-            if parts[0] in self.rules.male_names:
+            if given in self.rules.male_names:
                 return "male"
         return None
 
     def _not_a_person(self, ent: Any, name: str) -> bool:
         """A name NER calls PERSON that is a building, a party or an event, or a fragment."""
-        if not name[:1].isupper():
+        if not _capitalised(name, self.rules):
             return True  # "ireann": the tail of a name the text damaged
         words = [fold(w) for w in name.replace("-", " ").split()]
         if any(w in self.rules.not_person_words for w in words):
             return True
         root = ent.root
+        if len(ent) == 1 and root.is_sent_start and root.tag_ == "NNS":
+            return True  # "People are crying…": a common noun capitalised by its place
         # "Saint Isaac's Cathedral", "Trump Tower": a name that names a place.
         return root.dep_ in ("compound", "poss") and (
             fold(root.head.lemma_) in self.rules.not_person_words
@@ -534,6 +555,8 @@ class _Analyser:
         cut = _NAME_END.search(text, a, b)
         if cut is not None:
             b = cut.start()
+        while b > a and not (text[b - 1].isalnum() or text[b - 1] in ".)"):
+            b -= 1  # "Daily Beast:"
         name = text[a:b].strip()
         if not name[:1].isupper() and not name[:1].isdigit():
             return None  # "ireann": a fragment of a damaged name
@@ -543,14 +566,32 @@ class _Analyser:
         words = (speaker.name or "").lower().replace(".", "").split()
         return speaker.person is None and any(w in self.rules.media for w in words)
 
+    def _has_needed(self, verb: Any) -> bool:
+        """Whether a verb the rules restrict ("call", "share") has what makes it a statement:
+        a needed dependent, and no object that makes it something else."""
+        lemma = fold(verb.lemma_)
+        unwanted = self.rules.not_with_object.get(lemma, frozenset())
+        if any(c.dep_ == "dobj" and fold(c.lemma_) in unwanted for c in verb.children):
+            return False
+        needed = self.rules.needs.get(lemma)
+        return needed is None or any(
+            c.dep_ in needed
+            or (
+                c.dep_ in ("prep", "prt", "dobj", "dative")
+                and fold(c.lemma_) in needed
+                and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)  # "on Friday"
+            )
+            for c in verb.children
+        )
+
     def _votes(self, verb: Any) -> bool:
         """ "rejected independence in a referendum": a vote, not a statement."""
         for tok in verb.subtree:
             if tok.dep_ != "pobj" or fold(tok.lemma_) not in self.rules.votes:
                 continue
             node = tok.head
-            while node.dep_ in ("prep", "pobj", "advmod") and node.head is not node:
-                if node.head is verb:
+            while node.dep_ in ("prep", "pobj", "advmod") and node.head.i != node.i:
+                if node.head.i == verb.i:
                     return True
                 node = node.head
         return False
@@ -567,6 +608,8 @@ class _Analyser:
         before = self._quote_just_before(offset + doc[first].idx)
         if before is None or before[1] - before[0] < 3:
             return None
+        if self.text[before[0] : before[1]].rstrip().endswith("."):
+            return None  # a quote that ends its sentence is not introduced by what follows
         end = offset + doc[last].idx + len(doc[last].text)
         for a, b in self.quotes:
             if a > end:
@@ -673,7 +716,27 @@ class _Analyser:
             # "…, Kim Young-suk expressed gratitude": a name just before the verb that the
             # parse hung elsewhere (as an apposition) is its subject.
             subject = verb.doc[verb.i - 1]
+        if subject is None and verb.dep_ == "ROOT":
+            subject = self._name_before(verb, token_person)
         return subject
+
+    def _name_before(self, verb: Any, token_person: dict[int, int]) -> Any | None:
+        """ "…, Nasr al-Hariri, the chief negotiator for the HNC, said": the name whose role
+        phrase ends right before a verb that has no subject."""
+        doc = verb.doc
+        i = verb.i - 1
+        while i >= 0 and doc[i].is_punct:
+            i -= 1
+        if i < 0 or doc[i].text.lower() in ("and", "or"):
+            return None
+        tok = doc[i]
+        for _ in range(8):
+            if tok.i in token_person:
+                return tok if verb.i - tok.i <= 20 else None
+            if tok.dep_ not in ("appos", "pobj", "prep", "compound", "amod", "poss", "case"):
+                return None
+            tok = tok.head
+        return None
 
     def _parsed_subject(self, verb: Any) -> Any | None:
         node = verb
@@ -701,13 +764,30 @@ class _Analyser:
             and (c.i > verb.i or c.dep_ in _CONTENT_BEFORE)
             and (
                 c.dep_ != "prep"
-                or (c.lower_ in _CONTENT_PREPS and fold(verb.lemma_) not in _CLAUSE_VERBS)
+                or (
+                    c.lower_ in _CONTENT_PREPS
+                    and fold(verb.lemma_) not in _CLAUSE_VERBS
+                    # "spoke on Monday": a time, not a topic
+                    and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)
+                )
             )
         ]
         if fold(verb.lemma_) in self.rules.light:  # "expressed concern", "shared that…"
             kids = [c for c in kids if c.dep_ in ("dobj", "ccomp")]
         before = [c for c in kids if c.i < verb.i]
         kids = before or kids  # "'…,' Peskov told the media": the quote, not the addressee
+        clauses = [c.i for c in kids if c.dep_ == "ccomp"]
+        if fold(verb.lemma_) in _CLAUSE_VERBS and clauses:
+            # "told ABC News the report is ridiculous": the clause, not the addressee.
+            kids = [
+                c
+                for c in kids
+                if not (
+                    c.dep_ in ("dobj", "dative")
+                    and c.right_edge.i < min(clauses)
+                    and c.right_edge.i - c.left_edge.i < 5
+                )
+            ]
         if kids:
             # "called on X to…": what was said starts after the preposition.
             # After the verb, what was said starts after it ("children, who he said will be
@@ -739,6 +819,7 @@ class _Analyser:
             subj = None
             sentence_from = s_start
             content: tuple[int, int] | None = None
+            quoted: tuple[int, int] | None = None
             if tok.lower_ == "according" and tok.i + 1 < sent.end and doc_lower(tok, 1) == "to":
                 to = tok.doc[tok.i + 1]
                 objs = [c for c in to.children if c.dep_ == "pobj"]
@@ -761,7 +842,7 @@ class _Analyser:
                 )
                 if not self.rules.predicate(fold(tok.lemma_), particles):
                     continue
-                if any(c.dep_ == "auxpass" for c in tok.children):
+                if any(c.dep_ == "auxpass" for c in tok.children) or not self._has_needed(tok):
                     continue
                 governing = [tok, tok.head] if tok.dep_ == "conj" else [tok]
                 if any(
@@ -811,11 +892,15 @@ class _Analyser:
             if not direct:
                 pred_end = offset + tok.idx + len(tok.text)
                 c_start, c_end = self._one_sentence(c_start, c_end, m_start, m_end, pred_end)
-                if c_end - c_start < 3:
-                    continue
-            if direct and self._is_media(speaker):
-                continue  # a quotation in a newspaper's report is someone else's words
-            if direct:
+            if c_start < m_start < c_end and quoted is None:
+                # What was said ends where its speaker is named (a split quote, '"…," Lennon
+                # said, "…"', is the one exception).
+                c_start, c_end = _trim(text, c_start, m_start)
+            if c_end - c_start < 3:
+                continue
+            # A newspaper's report keeps the content its parse gives: a quotation beside it is
+            # most often someone else's words ("…, The Guardian reported. 'When we tested…'").
+            if direct and not self._is_media(speaker):
                 # A quote that began in an earlier sentence ('"I am very concerned… It troubles
                 # me," she told…') is said whole: the statement reaches back to its start.
                 opened = [a for a, b in self.quotes if a < s_start < b and s_start - a < 800]
@@ -878,7 +963,9 @@ class _Analyser:
         previous: Found | None = None
         for i, (start, end, got) in enumerate(sentences):
             if got:
-                previous = next((f for f in reversed(got) if f.direct), None)
+                previous = next(
+                    (f for f in reversed(got) if f.direct and not self._is_media(f.speaker)), None
+                )
                 continue
             quoted = _overlap(start, end, self.quotes)
             if previous is None or quoted * 10 < (end - start) * 8:
@@ -908,6 +995,12 @@ class _Analyser:
             )
             got.append(cont)
             previous = cont
+
+
+def _capitalised(name: str, rules: Rules) -> bool:
+    """A name starts with a capital, or with a particle before one ("de Mistura")."""
+    first, _, rest = name.partition(" ")
+    return name[:1].isupper() or (first.lower() in rules.particles and rest[:1].isupper())
 
 
 def _last_word(text: str, end: int) -> str:

@@ -21,6 +21,8 @@ class Rules:
     speech: frozenset[str]
     with_particle: dict[str, frozenset[str]]
     light: frozenset[str]
+    needs: dict[str, frozenset[str]]
+    not_with_object: dict[str, frozenset[str]]
     silent_when_negated: frozenset[str]
     mental: frozenset[str]
     votes: frozenset[str]
@@ -78,6 +80,8 @@ def load_rules() -> Rules:
         speech=frozenset(pred["speech"].split()),
         with_particle={k: frozenset(v) for k, v in pred["with_particle"].items()},
         light=frozenset(pred["light"]),
+        needs={k: frozenset(v) for k, v in pred["needs"].items()},
+        not_with_object={k: frozenset(v) for k, v in pred["not_with_object"].items()},
         silent_when_negated=frozenset(pred["silent_when_negated"].split()),
         mental=frozenset(pred["mental"].split()),
         votes=frozenset(pred["votes"].split()),
