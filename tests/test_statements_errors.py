@@ -130,6 +130,8 @@ def test_content_after_the_verb_starts_after_it() -> None:
 def test_a_vote_is_not_a_statement() -> None:
     assert said("Scotland rejected independence in a referendum in 2014.") == []
     assert said("Scotland rejected the proposal.") == [("Scotland", "reject", "the proposal")]
+    text = '"We will turn the city around," Nuttall said ahead of the election.'
+    assert said(text) == [("Nuttall", "say", "We will turn the city around")]
 
 
 def test_calling_a_number_or_sharing_a_photo_is_not_a_statement() -> None:

@@ -589,6 +589,8 @@ class _Analyser:
         for tok in verb.subtree:
             if tok.dep_ != "pobj" or fold(tok.lemma_) not in self.rules.votes:
                 continue
+            if tok.head.lower_ not in ("in", "by", "through", "via", "at"):
+                continue  # "said ahead of the election": a time, not the means
             node = tok.head
             while node.dep_ in ("prep", "pobj", "advmod") and node.head.i != node.i:
                 if node.head.i == verb.i:
