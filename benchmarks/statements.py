@@ -143,8 +143,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
                     )
                     + "\n"
                 )
-        docs = sorted({_stem(s.path) for s in every})
-        recall_docs = random.Random(SEED + 1).sample(docs, 30)
+        # The articles read in full stay the ones first drawn, so that a re-measure compares
+        # like with like (drawing again over the documents that have statements would pick
+        # other articles as soon as the extractor finds statements in different documents).
+        if RECALL.exists():
+            recall_docs = [str(r["doc"]) for r in _jsonl(RECALL)]
+        else:
+            docs = sorted({_stem(s.path) for s in every})
+            recall_docs = random.Random(SEED + 1).sample(docs, 30)
         rows = []
         for d in recall_docs:
             found = [s for s in every if _stem(s.path) == d]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 6
 
 
 # Bump when merging people across documents changes (no re-parse needed, only a re-merge).

@@ -19,6 +19,7 @@ The parse is duck-typed (spaCy ``Doc``/``Token``/``Span``); nothing here imports
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -68,6 +69,17 @@ _ORG_WORDS = frozenset(
     "centre center forces army observatory".split()
 )
 _OPEN, _CLOSE = "“„«", "”»"
+# Where a sentence ends inside a span the parser took for one sentence (damaged text loses
+# the space or glues a dash after the full stop: "Dáil.- Speaking on RTÉ…"). A full stop after
+# two lower-case letters, so "U.S. Army", "St. Louis" and initials do not end anything.
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9%)\]]{2})[.!?][\"”’]?(?:\s*[-–—]+\s*|\s+)(?=[\"“]?[A-Z])")
+_LEAD_IN = re.compile(r"(?:Speaking|Talking|Writing|Addressing|Responding|Asked)\b")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr inc co corp ltd gen col lt sen rep gov prof vs no".split()
+)
+# Damaged text runs an organisation's name into the next sentence ("The Atlanta Journal
+# Constitution.- Huge Trump").
+_NAME_END = re.compile(r"(?<=[a-z]{2})\.(?:\s*-|\s+(?=[A-Z]))")
 _EDGE = " \t\r\n,;:.—–-\"'“”‘’«»()"
 
 
@@ -208,6 +220,7 @@ class _Analyser:
         self.subject_sentence: dict[int, int] = {}  # person → last sentence they were subject in
         self.sentence_no = 0
         self.recent_starts: list[int] = [0]  # where the two sentences before the current began
+        self.spoke: set[int] = set()  # people credited with a statement so far
 
     # people -------------------------------------------------------------------------------
 
@@ -228,12 +241,15 @@ class _Analyser:
                 and word not in self.rules.place_of
                 and word not in self.rules.role_heads
                 and not t.ent_type_
+                and not self._portfolio(t)
             ):
                 break
             first -= 1
         tokens = list(doc[first : ent.start]) + tokens
         while tokens and (
-            tokens[0].lower_ in ("the", "a", "an")
+            # "Minister for Finance Michael Noonan": the portfolio is not a first name.
+            (len(tokens) >= 3 and self._portfolio(tokens[0]))
+            or tokens[0].lower_ in ("the", "a", "an")
             or fold(tokens[0].text).strip(".") in self.rules.titles
             or not any(c.isalnum() for c in tokens[0].text)
         ):
@@ -254,10 +270,25 @@ class _Analyser:
             return None
         return name, start, end, tokens[0].i
 
+    def _portfolio(self, tok: Any) -> bool:
+        """ "Minister for [Finance] Michael Noonan": a word of the role before a name."""
+        doc = tok.doc
+        return (
+            tok.i > 1
+            and doc[tok.i - 1].lower_ in ("for", "of")
+            and fold(doc[tok.i - 2].lemma_) in self.rules.role_heads | self.rules.titles
+        )
+
     def _person_for(self, name: str, pos: int, *, create: bool = True) -> int | None:
         name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
-        if not name or not name[0].isalpha() or any(c in name for c in '"“”[](){}?!|/\\'):
+        if (
+            not name
+            or not _capitalised(name, self.rules)
+            or any(c in name for c in '"“”[](){}?!|/\\')
+        ):
             return None
+        if any(fold(w) in self.rules.not_person_words for w in name.replace("-", " ").split()):
+            return None  # "Trump Tower", "State Department", "Social Democrats"
         parts = name_parts(name, self.rules)
         if not parts:
             return None
@@ -278,7 +309,9 @@ class _Analyser:
         else:
             candidates = [i for i, p in enumerate(people) if matches(parts, p.parts)]
             if candidates:
-                best = max(candidates, key=lambda i: people[i].last_before(pos))
+                # Two people with one surname ("Natalie Partida" and her grandmother "Margaret
+                # Partida"): the surname alone is the one the story quotes.
+                best = max(candidates, key=lambda i: (i in self.spoke, people[i].last_before(pos)))
         if best is None:
             if not create:
                 return None
@@ -323,14 +356,41 @@ class _Analyser:
                     roles.append(span.text)
         return [r for r in roles if r]
 
-    def _gender_of(self, ent: Any, roles: Iterable[str]) -> str | None:
+    def _gender_of(self, ent: Any, roles: Iterable[str], name: str) -> str | None:
         before = ent.doc[ent.start - 1].lower_.rstrip(".") if ent.start > 0 else ""
         words = {before, *(fold(w) for r in roles for w in r.split())}
+        root = ent.root
+        # "Natalie's grandmother, Margaret Partida" / "Larry Birkhead, her father"
+        if root.dep_ == "appos":
+            words.add(fold(root.head.lemma_))
+        words.update(fold(c.lemma_) for c in root.children if c.dep_ == "appos")
         if words & self.rules.female:
             return "female"
         if words & self.rules.male:
             return "male"
+        parts = name_parts(name, self.rules)
+        # The first given name, or the second when the first is neither ("Jean-Paul Sartre").
+        for given in parts[:-1][:2]:
+            if given in self.rules.female_names:
+                return "female"
+            if given in self.rules.male_names:
+                return "male"
         return None
+
+    def _not_a_person(self, ent: Any, name: str) -> bool:
+        """A name NER calls PERSON that is a building, a party or an event, or a fragment."""
+        if not _capitalised(name, self.rules):
+            return True  # "ireann": the tail of a name the text damaged
+        words = [fold(w) for w in name.replace("-", " ").split()]
+        if any(w in self.rules.not_person_words for w in words):
+            return True
+        root = ent.root
+        if len(ent) == 1 and root.is_sent_start and root.tag_ == "NNS":
+            return True  # "People are crying…": a common noun capitalised by its place
+        # "Saint Isaac's Cathedral", "Trump Tower": a name that names a place.
+        return root.dep_ in ("compound", "poss") and (
+            fold(root.head.lemma_) in self.rules.not_person_words
+        )
 
     def _register_entities(self, doc: Any, offset: int) -> dict[int, int]:
         """Record the doc's entities; returns token index → person index for PERSON tokens."""
@@ -342,6 +402,8 @@ class _Analyser:
             mention = Mention(start, end, ent.label_, ent.text)
             if ent.label_ == "PERSON":
                 cleaned = self._clean_name(ent)
+                if cleaned is not None and self._not_a_person(ent, cleaned[0]):
+                    cleaned = None
                 if cleaned is not None:
                     name, a, b, name_start = cleaned
                     mention = Mention(offset + a, offset + b, "PERSON", name)
@@ -353,7 +415,7 @@ class _Analyser:
                         for r in roles:
                             if r not in person.roles:
                                 person.roles.append(r)
-                        person.gender = person.gender or self._gender_of(ent, roles)
+                        person.gender = person.gender or self._gender_of(ent, roles, name)
                         for t in ent:
                             token_person[t.i] = idx
             self.out.mentions.append(mention)
@@ -361,12 +423,16 @@ class _Analyser:
 
     # speakers ------------------------------------------------------------------------------
 
-    def _by_role(self, words: list[str], pos: int) -> int | None:
+    def _by_role(self, words: list[str], pos: int, named: set[str]) -> int | None:
+        """The person last named in the role; ``named`` are organisations the role phrase
+        names ("a spokesperson for GCHQ"), which the person's role must name too."""
         best: tuple[float, int] | None = None
         chosen = None
         for i, p in enumerate(self.out.people):
             seen = p.last_before(pos)
             if seen < 0:
+                continue
+            if named and not all(w in fold(" ".join(p.roles)) for w in named):
                 continue
             score = max((role_match(words, r, self.rules) for r in p.roles), default=0.0)
             if score > 0 and (best is None or (score, seen) > best):
@@ -382,8 +448,8 @@ class _Analyser:
             and people[i].last_before(pos) >= 0
             and people[i].gender in (None, gender)
         ]
-        if recent:  # the subject of this sentence or the one before
-            return recent[0]
+        if recent:  # the subject of this sentence or the one before, of that gender first
+            return next((i for i in recent if people[i].gender == gender), recent[0])
         latest = max(
             (
                 (p.last_before(pos), i)
@@ -416,7 +482,12 @@ class _Analyser:
         if subj.i in token_person:
             ent = next((e for e in doc.ents if e.start <= subj.i < e.end), None)
             a, b = (ent.start_char, ent.end_char) if ent else (subj.idx, subj.idx + len(subj))
-            return Speaker(person=token_person[subj.i]), offset + a, offset + b
+            who: int | None = token_person[subj.i]
+            if ent is not None and len(name_parts(ent.text, self.rules)) == 1:
+                # A surname two people share, read again now that more of them have spoken.
+                again = self._person_for(ent.text, offset + a, create=False)
+                who = again if again is not None else who
+            return Speaker(person=who), offset + a, offset + b
         lower = subj.lower_
         if lower in self.rules.pronoun_gender:
             idx = self._by_pronoun(self.rules.pronoun_gender[lower], pos)
@@ -439,7 +510,7 @@ class _Analyser:
                 if idx is not None:
                     return Speaker(person=idx), offset + a, offset + b
             if ent is not None and ent.label_ in LABELS:
-                return Speaker(label=ent.label_, name=ent.text), offset + a, offset + b
+                return self._organisation(ent, offset)
             if (
                 ent is None
                 and subj.text[:1].isupper()
@@ -460,16 +531,121 @@ class _Analyser:
             if named is not None:
                 tok, idx = named
                 return Speaker(person=idx), offset + tok.idx, offset + tok.idx + len(tok)
-            idx = self._by_role(words, pos)
+            organisations = {
+                fold(t.text)
+                for t in span
+                if t.dep_ == "pobj"
+                and (t.pos_ == "PROPN" or t.ent_type_ in ("ORG", "GPE", "NORP"))
+                and fold(t.text) not in self.rules.place_of
+                and t.text[:1].isupper()
+            }
+            idx = self._by_role(words, pos, organisations)
             if idx is not None:
                 return Speaker(person=idx), a, b
         if ent is not None and ent.label_ in ("ORG", "GPE", "NORP"):
-            return (
-                Speaker(label=ent.label_, name=ent.text),
-                offset + ent.start_char,
-                (offset + ent.end_char),
-            )
+            return self._organisation(ent, offset)
         return None  # "officials", "the statement": no entity to credit
+
+    def _organisation(self, ent: Any, offset: int) -> tuple[Speaker, int, int] | None:
+        """An organisation or place as speaker, named as the text names it without "the"."""
+        text = ent.doc.text
+        a, b = ent.start_char, ent.end_char
+        if text[a : a + 4].lower() == "the ":
+            a += 4
+        cut = _NAME_END.search(text, a, b)
+        if cut is not None:
+            b = cut.start()
+        while b > a and not (text[b - 1].isalnum() or text[b - 1] in ".)"):
+            b -= 1  # "Daily Beast:"
+        name = text[a:b].strip()
+        if not name[:1].isupper() and not name[:1].isdigit():
+            return None  # "ireann": a fragment of a damaged name
+        return Speaker(label=ent.label_, name=name), offset + a, offset + a + len(name)
+
+    def _is_media(self, speaker: Speaker) -> bool:
+        words = (speaker.name or "").lower().replace(".", "").split()
+        return speaker.person is None and any(w in self.rules.media for w in words)
+
+    def _has_needed(self, verb: Any) -> bool:
+        """Whether a verb the rules restrict ("call", "share") has what makes it a statement:
+        a needed dependent, and no object that makes it something else."""
+        lemma = fold(verb.lemma_)
+        unwanted = self.rules.not_with_object.get(lemma, frozenset())
+        if any(c.dep_ == "dobj" and fold(c.lemma_) in unwanted for c in verb.children):
+            return False
+        needed = self.rules.needs.get(lemma)
+        return needed is None or any(
+            c.dep_ in needed
+            or (
+                c.dep_ in ("prep", "prt", "dobj", "dative")
+                and fold(c.lemma_) in needed
+                and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)  # "on Friday"
+            )
+            for c in verb.children
+        )
+
+    def _votes(self, verb: Any) -> bool:
+        """ "rejected independence in a referendum": a vote, not a statement."""
+        for tok in verb.subtree:
+            if tok.dep_ != "pobj" or fold(tok.lemma_) not in self.rules.votes:
+                continue
+            if tok.head.lower_ not in ("in", "by", "through", "via", "at"):
+                continue  # "said ahead of the election": a time, not the means
+            node = tok.head
+            while node.dep_ in ("prep", "pobj", "advmod") and node.head.i != node.i:
+                if node.head.i == verb.i:
+                    return True
+                node = node.head
+        return False
+
+    def _quote_of(self, verb: Any, subj: Any, offset: int) -> tuple[int, int] | None:
+        """The quote that closes right before an attribution ('"…," Lavrov said'), joined to
+        the quote that resumes right after it ('"If…," Lennon said, "you might…"')."""
+        doc = verb.doc
+        group = [verb, *(c for c in verb.children if c.dep_ in ("aux", "advmod", "neg"))]
+        if abs(subj.i - verb.i) <= 8:
+            group += [subj.left_edge, subj.right_edge]
+        first = min(t.i for t in group)
+        last = max(t.i for t in group)
+        before = self._quote_just_before(offset + doc[first].idx)
+        if before is None or before[1] - before[0] < 3:
+            return None
+        if self.text[before[0] : before[1]].rstrip().endswith("."):
+            return None  # a quote that ends its sentence is not introduced by what follows
+        end = offset + doc[last].idx + len(doc[last].text)
+        for a, b in self.quotes:
+            if a > end:
+                if len(self.text[end:a]) <= 4 and not self.text[end:a].strip(' ,:"“'):
+                    return before[0], b
+                break
+        return before
+
+    def _one_sentence(
+        self, a: int, b: int, m_start: int, m_end: int, pred_end: int
+    ) -> tuple[int, int]:
+        """Reported content cut to the one sentence next to its speaker where the parser ran
+        several together; (0, 0) when that sentence is only a lead-in ("Speaking on RTÉ,")."""
+        ends = [
+            m
+            for m in _SENTENCE_END.finditer(self.text, a, b)
+            if not _overlap(m.start(), m.start() + 1, self.quotes)
+            and _last_word(self.text, m.start()) not in _ABBREVIATIONS
+        ]
+        if not ends:
+            return a, b
+        bounds = [a, *(m.end() for m in ends)]
+        pieces = [(x, (ends[k].start() + 1) if k < len(ends) else b) for k, x in enumerate(bounds)]
+
+        def distance(piece: tuple[int, int]) -> int:
+            return max(0, piece[0] - m_end, m_start - piece[1])
+
+        x, y = min(pieces, key=distance)
+        if x <= m_start < y:  # the speaker's own sentence: what follows the predicate
+            x = max(x, pred_end)
+        x, y = _trim(self.text, x, y)
+        if self.text[x:y].endswith(",") or _LEAD_IN.match(self.text, x):
+            return 0, 0
+        return x, y
 
     def _quote_just_before(self, pos: int) -> tuple[int, int] | None:
         """The quotation that closes right before ``pos`` (only spaces and its mark between)."""
@@ -542,7 +718,27 @@ class _Analyser:
             # "…, Kim Young-suk expressed gratitude": a name just before the verb that the
             # parse hung elsewhere (as an apposition) is its subject.
             subject = verb.doc[verb.i - 1]
+        if subject is None and verb.dep_ == "ROOT":
+            subject = self._name_before(verb, token_person)
         return subject
+
+    def _name_before(self, verb: Any, token_person: dict[int, int]) -> Any | None:
+        """ "…, Nasr al-Hariri, the chief negotiator for the HNC, said": the name whose role
+        phrase ends right before a verb that has no subject."""
+        doc = verb.doc
+        i = verb.i - 1
+        while i >= 0 and doc[i].is_punct:
+            i -= 1
+        if i < 0 or doc[i].text.lower() in ("and", "or"):
+            return None
+        tok = doc[i]
+        for _ in range(8):
+            if tok.i in token_person:
+                return tok if verb.i - tok.i <= 20 else None
+            if tok.dep_ not in ("appos", "pobj", "prep", "compound", "amod", "poss", "case"):
+                return None
+            tok = tok.head
+        return None
 
     def _parsed_subject(self, verb: Any) -> Any | None:
         node = verb
@@ -570,16 +766,40 @@ class _Analyser:
             and (c.i > verb.i or c.dep_ in _CONTENT_BEFORE)
             and (
                 c.dep_ != "prep"
-                or (c.lower_ in _CONTENT_PREPS and fold(verb.lemma_) not in _CLAUSE_VERBS)
+                or (
+                    c.lower_ in _CONTENT_PREPS
+                    and fold(verb.lemma_) not in _CLAUSE_VERBS
+                    # "spoke on Monday": a time, not a topic
+                    and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)
+                )
             )
         ]
-        if fold(verb.lemma_) in self.rules.light:
-            kids = [c for c in kids if c.dep_ == "dobj"]
+        if fold(verb.lemma_) in self.rules.light:  # "expressed concern", "shared that…"
+            kids = [c for c in kids if c.dep_ in ("dobj", "ccomp")]
         before = [c for c in kids if c.i < verb.i]
         kids = before or kids  # "'…,' Peskov told the media": the quote, not the addressee
+        clauses = [c.i for c in kids if c.dep_ == "ccomp"]
+        if fold(verb.lemma_) in _CLAUSE_VERBS and clauses:
+            # "told ABC News the report is ridiculous": the clause, not the addressee.
+            kids = [
+                c
+                for c in kids
+                if not (
+                    c.dep_ in ("dobj", "dative")
+                    and c.right_edge.i < min(clauses)
+                    and c.right_edge.i - c.left_edge.i < 5
+                )
+            ]
         if kids:
             # "called on X to…": what was said starts after the preposition.
-            lo = min(c.left_edge.i if c.dep_ != "prep" else c.i + 1 for c in kids)
+            # After the verb, what was said starts after it ("children, who he said will be
+            # happy": not "who he said").
+            lo = min(
+                c.i + 1
+                if c.dep_ == "prep"
+                else (c.left_edge.i if c.i < verb.i else max(c.left_edge.i, verb.i + 1))
+                for c in kids
+            )
             hi = max(c.right_edge.i for c in kids)
             return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
         inverted = verb.dep_ in ("parataxis", "advcl") or (
@@ -601,6 +821,7 @@ class _Analyser:
             subj = None
             sentence_from = s_start
             content: tuple[int, int] | None = None
+            quoted: tuple[int, int] | None = None
             if tok.lower_ == "according" and tok.i + 1 < sent.end and doc_lower(tok, 1) == "to":
                 to = tok.doc[tok.i + 1]
                 objs = [c for c in to.children if c.dep_ == "pobj"]
@@ -623,7 +844,7 @@ class _Analyser:
                 )
                 if not self.rules.predicate(fold(tok.lemma_), particles):
                     continue
-                if any(c.dep_ == "auxpass" for c in tok.children):
+                if any(c.dep_ == "auxpass" for c in tok.children) or not self._has_needed(tok):
                     continue
                 governing = [tok, tok.head] if tok.dep_ == "conj" else [tok]
                 if any(
@@ -631,10 +852,18 @@ class _Analyser:
                 ):
                     continue
                 subj = self._subject(tok, token_person)
-                if subj is None:
+                if subj is None or self._votes(tok):
                     continue
                 predicate = fold(tok.lemma_)
                 content = self._content(tok, subj, sent)
+                quoted = self._quote_of(tok, subj, offset)
+                if quoted is not None and not (
+                    content is not None and text[offset + content[0] :].startswith("that ")
+                ):
+                    # '[on other planets]," said Norine Noonan, biologist…': the quote before
+                    # the attribution (and its second half after it) is what was said.
+                    content = (quoted[0] - offset, quoted[1] - offset)
+                    sentence_from = min(sentence_from, quoted[0])
                 if content is None:
                     inside = [
                         (max(a, offset + sent.start_char) - offset, min(b, s_end) - offset)
@@ -656,11 +885,24 @@ class _Analyser:
             if resolved is None:
                 continue
             speaker, m_start, m_end = resolved
+            if predicate in self.rules.mental and speaker.person is None:
+                continue  # "the SNP believes…": the writer's analysis
             c_start, c_end = _trim(text, offset + content[0], offset + content[1])
             if c_end - c_start < 3:
                 continue
             direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
-            if direct:
+            if not direct:
+                pred_end = offset + tok.idx + len(tok.text)
+                c_start, c_end = self._one_sentence(c_start, c_end, m_start, m_end, pred_end)
+            if c_start < m_start < c_end and quoted is None:
+                # What was said ends where its speaker is named (a split quote, '"…," Lennon
+                # said, "…"', is the one exception).
+                c_start, c_end = _trim(text, c_start, m_start)
+            if c_end - c_start < 3:
+                continue
+            # A newspaper's report keeps the content its parse gives: a quotation beside it is
+            # most often someone else's words ("…, The Guardian reported. 'When we tested…'").
+            if direct and not self._is_media(speaker):
                 # A quote that began in an earlier sentence ('"I am very concerned… It troubles
                 # me," she told…') is said whole: the statement reaches back to its start.
                 opened = [a for a, b in self.quotes if a < s_start < b and s_start - a < 800]
@@ -674,7 +916,10 @@ class _Analyser:
             negated = any(c.dep_ == "neg" for c in tok.children) or (
                 tok.dep_ == "xcomp" and fold(tok.head.lemma_) in _NEGATING_HEADS
             )
+            if negated and predicate in self.rules.silent_when_negated:
+                continue  # "did not say how", "declined to comment": nothing was said
             if speaker.person is not None:
+                self.spoke.add(speaker.person)
                 self.last_subject.append(speaker.person)
                 self.subject_sentence[speaker.person] = self.sentence_no
                 self.out.people[speaker.person].saw(m_start)
@@ -720,7 +965,9 @@ class _Analyser:
         previous: Found | None = None
         for i, (start, end, got) in enumerate(sentences):
             if got:
-                previous = next((f for f in reversed(got) if f.direct), None)
+                previous = next(
+                    (f for f in reversed(got) if f.direct and not self._is_media(f.speaker)), None
+                )
                 continue
             quoted = _overlap(start, end, self.quotes)
             if previous is None or quoted * 10 < (end - start) * 8:
@@ -750,6 +997,19 @@ class _Analyser:
             )
             got.append(cont)
             previous = cont
+
+
+def _capitalised(name: str, rules: Rules) -> bool:
+    """A name starts with a capital, or with a particle before one ("de Mistura")."""
+    first, _, rest = name.partition(" ")
+    return name[:1].isupper() or (first.lower() in rules.particles and rest[:1].isupper())
+
+
+def _last_word(text: str, end: int) -> str:
+    start = end
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    return text[start:end].lower()
 
 
 def doc_lower(tok: Any, ahead: int) -> str:

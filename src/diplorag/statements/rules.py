@@ -21,9 +21,16 @@ class Rules:
     speech: frozenset[str]
     with_particle: dict[str, frozenset[str]]
     light: frozenset[str]
+    needs: dict[str, frozenset[str]]
+    not_with_object: dict[str, frozenset[str]]
+    silent_when_negated: frozenset[str]
+    mental: frozenset[str]
+    votes: frozenset[str]
     pronoun_gender: dict[str, str]
     male: frozenset[str]
     female: frozenset[str]
+    male_names: frozenset[str]
+    female_names: frozenset[str]
     role_heads: frozenset[str]
     role_same: dict[str, frozenset[str]]
     place_of: dict[str, str]  # a word or phrase → its place key
@@ -32,6 +39,8 @@ class Rules:
     name_same: dict[str, str]  # a given-name spelling → the one form
     titles: frozenset[str]
     particles: frozenset[str]
+    not_person_words: frozenset[str]
+    media: frozenset[str]
 
     def predicate(self, lemma: str, particles: frozenset[str] = frozenset()) -> bool:
         if lemma in self.speech:
@@ -71,9 +80,16 @@ def load_rules() -> Rules:
         speech=frozenset(pred["speech"].split()),
         with_particle={k: frozenset(v) for k, v in pred["with_particle"].items()},
         light=frozenset(pred["light"]),
+        needs={k: frozenset(v) for k, v in pred["needs"].items()},
+        not_with_object={k: frozenset(v) for k, v in pred["not_with_object"].items()},
+        silent_when_negated=frozenset(pred["silent_when_negated"].split()),
+        mental=frozenset(pred["mental"].split()),
+        votes=frozenset(pred["votes"].split()),
         pronoun_gender=dict(data["speakers"]),
         male=frozenset(data["gender"]["male"]),
         female=frozenset(data["gender"]["female"]),
+        male_names=frozenset(data["gender"]["male_names"].split()),
+        female_names=frozenset(data["gender"]["female_names"].split()),
         role_heads=frozenset(data["roles"]["heads"].split()),
         role_same={k: frozenset(v) for k, v in data["roles"]["same"].items()},
         place_of=place_of,
@@ -82,4 +98,6 @@ def load_rules() -> Rules:
         name_same=name_same,
         titles=frozenset(data["names"]["titles"].split()),
         particles=frozenset(data["names"]["particles"]),
+        not_person_words=frozenset(data["names"]["not_person_words"].split()),
+        media=frozenset(data["names"]["media"].split()),
     )

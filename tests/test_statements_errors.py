@@ -1,0 +1,188 @@
+"""The error classes of the judged sample (issue 8), on sentences written for each class."""
+
+from __future__ import annotations
+
+from diplorag.statements import analyse_documents
+from diplorag.statements.extract import DocumentAnalysis
+
+
+def analyse(text: str) -> DocumentAnalysis:
+    [(_, analysis)] = list(analyse_documents([("d", text, 0)]))
+    return analysis
+
+
+def said(text: str) -> list[tuple[str | None, str, str]]:
+    """``(speaker, predicate, content)`` of every statement in ``text``."""
+    a = analyse(text)
+    out = []
+    for s in a.statements:
+        who = a.people[s.speaker.person].name if s.speaker.person is not None else s.speaker.name
+        out.append((who, s.predicate, text[s.content_start : s.content_end]))
+    return out
+
+
+# -- pronouns and shared surnames ------------------------------------------------------------
+
+
+def test_pronoun_skips_a_person_whose_given_name_is_of_the_other_gender() -> None:
+    text = "Ivanka Trump met Donald Trump at the White House. He said the talks went well."
+    assert said(text) == [("Donald Trump", "say", "the talks went well")]
+
+
+def test_kinship_word_gives_the_gender() -> None:
+    text = (
+        "Dannielynn Birkhead, his daughter, was at the hearing with Larry Birkhead. "
+        "He said the family was doing well."
+    )
+    assert [w for w, *_ in said(text)] == ["Larry Birkhead"]
+
+
+def test_shared_surname_is_the_person_the_story_quotes() -> None:
+    text = (
+        "Natalie Partida, 16, was found dead on Sunday.\n"
+        "Her grandmother, Margaret Partida, told reporters that the family was devastated.\n"
+        "Natalie was a girl full of joy.\n"
+        '"It ended so quickly," Partida said.'
+    )
+    assert [w for w, *_ in said(text)] == ["Margaret Partida", "Margaret Partida"]
+
+
+def test_role_for_an_organisation_is_not_a_person_in_another_role() -> None:
+    text = (
+        "White House press secretary Sean Spicer repeated the claim on Thursday. "
+        "A spokesperson for GCHQ denied the report."
+    )
+    found = said(text)
+    assert [p for _, p, _ in found] == ["repeat"]  # the denial has no person to credit
+    assert found[0][0] == "Sean Spicer"
+
+
+# -- speakers that are not people -------------------------------------------------------------
+
+
+def test_buildings_and_parties_are_not_people() -> None:
+    a = analyse("Protesters gathered outside Trump Tower. The Social Democrats demanded a vote.")
+    assert not any("Tower" in p.name or "Democrats" in p.name for p in a.people)
+
+
+def test_organisation_speaker_is_named_without_the_article() -> None:
+    text = "The White House said the order would stand."
+    assert said(text) == [("White House", "say", "the order would stand")]
+
+
+def test_a_lower_case_fragment_is_no_speaker() -> None:
+    assert said("ireann says full services are operating on all routes.") == []
+
+
+def test_a_newspaper_does_not_speak_the_quotes_it_prints() -> None:
+    text = (
+        'Condoms were sent to the agency, The Guardian reported. "When we tested them, they burst."'
+    )
+    assert said(text) == [("Guardian", "report", "Condoms were sent to the agency")]
+    [(who, predicate, _)] = said("The book's page was hacked, according to The Guardian.")
+    assert (who, predicate) == ("Guardian", "according to")
+
+
+# -- content from the right sentence ---------------------------------------------------------
+
+
+def test_quote_before_the_attribution_is_the_content() -> None:
+    text = (
+        '"We do not want to study bacteria from Florida on other planets," said Norine Noonan, '
+        "a biologist at the University of South Florida.- Just as much as researchers protect "
+        "Earth, they work hard on protecting space."
+    )
+    [(who, _, content)] = said(text)
+    assert who == "Norine Noonan"
+    assert content == "We do not want to study bacteria from Florida on other planets"
+
+
+def test_a_split_quote_is_said_whole() -> None:
+    text = (
+        "\"If you tried to give rock'n'roll another name,\" John Lennon once said, "
+        '"you might call it Chuck Berry."'
+    )
+    [(who, _, content)] = said(text)
+    assert who == "John Lennon"
+    assert content.startswith("If you tried") and content.endswith("call it Chuck Berry")
+
+
+def test_reported_content_stops_at_a_sentence_the_parser_ran_on() -> None:
+    text = (
+        "Minister Denis Naughten said he is confident the terms will reflect the debate.- "
+        "Speaking on the radio, he added that the review would start soon."
+    )
+    found = said(text)
+    assert ("Denis Naughten", "say", "he is confident the terms will reflect the debate") in found
+    assert all("Speaking" not in c for _, _, c in found)
+
+
+def test_content_after_the_verb_starts_after_it() -> None:
+    text = "Brady said he wants to see his children, who he said will be happy to see the trophy."
+    contents = [c for _, _, c in said(text)]
+    assert "will be happy to see the trophy" in contents
+    assert not any(c.startswith("who he said") for c in contents)
+
+
+# -- predicates that are not statements ------------------------------------------------------
+
+
+def test_a_vote_is_not_a_statement() -> None:
+    assert said("Scotland rejected independence in a referendum in 2014.") == []
+    assert said("Scotland rejected the proposal.") == [("Scotland", "reject", "the proposal")]
+    text = '"We will turn the city around," Nuttall said ahead of the election.'
+    assert said(text) == [("Nuttall", "say", "We will turn the city around")]
+
+
+def test_calling_a_number_or_sharing_a_photo_is_not_a_statement() -> None:
+    assert said("Ms Lewellyn called 911 on Friday.") == []
+    assert said("Jason Rosenthal shared a photo of the family.") == []
+    [(who, predicate, _)] = said("Lavrov called the sanctions a mistake.")
+    assert (who, predicate) == ("Lavrov", "call")
+
+
+def test_an_organisations_belief_is_analysis_but_a_persons_is_a_statement() -> None:
+    assert said("The SNP believes its best chance of winning is before the talks end.") == []
+    [(who, predicate, _)] = said(
+        "Nicola Sturgeon believes her best chance is before the talks end."
+    )
+    assert (who, predicate) == ("Nicola Sturgeon", "believe")
+
+
+def test_saying_nothing_is_not_a_statement_but_a_negated_stance_is() -> None:
+    assert said("Mr Apandi did not say how the DNA was recovered.") == []
+    assert said("North Korea has not confirmed that the man killed was Kim Jong-nam.") == []
+    [(who, predicate, content)] = said(
+        "Andrew Small does not believe that the offers to India will succeed."
+    )
+    assert (who, predicate) == ("Andrew Small", "believe")
+    assert content == "the offers to India will succeed"
+
+
+def test_a_name_with_its_role_before_a_bare_said_is_the_speaker() -> None:
+    text = (
+        "Assad's exit is a key aspect of a settlement in Syria, Nasr al-Hariri, the chief "
+        "negotiator for the opposition High Negotiations Committee, said on Monday."
+    )
+    [(who, predicate, content)] = said(text)
+    assert (who, predicate) == ("Nasr al-Hariri", "say")
+    assert "Hariri" not in content and content.startswith("Assad's exit")
+
+
+def test_the_addressee_is_not_what_was_said() -> None:
+    text = "Paul Manafort told ABC News the report was completely ridiculous."
+    assert said(text) == [("Paul Manafort", "tell", "the report was completely ridiculous")]
+
+
+def test_a_portfolio_is_not_a_first_name() -> None:
+    a = analyse("Minister for Finance Michael Noonan said the scheme would continue.")
+    assert [p.name for p in a.people] == ["Michael Noonan"]
+
+
+def test_a_lower_case_particle_starts_a_name() -> None:
+    [(who, _, _)] = said("UN envoy Staffan de Mistura said the talks would resume.")
+    assert who == "Staffan de Mistura"
+
+
+def test_a_time_is_not_what_was_spoken_about() -> None:
+    assert said("Donald Trump spoke on Monday.") == []
