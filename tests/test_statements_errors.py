@@ -186,3 +186,29 @@ def test_a_lower_case_particle_starts_a_name() -> None:
 
 def test_a_time_is_not_what_was_spoken_about() -> None:
     assert said("Donald Trump spoke on Monday.") == []
+
+
+def test_a_closer_role_fit_beats_a_higher_statement_count() -> None:
+    from diplorag.statements.lookup import resolve
+    from diplorag.types import Speaker
+
+    lavrov = Speaker(
+        speaker_id="p:sergey-lavrov",
+        name="Sergey Lavrov",
+        kind="PERSON",
+        statements=900,
+        documents=300,
+        roles=["Russian Foreign Minister", "Russian top diplomat"],
+    )
+    timonin = Speaker(
+        speaker_id="p:alexander-timonin",
+        name="Alexander Timonin",
+        kind="PERSON",
+        statements=3,
+        documents=2,
+        roles=["Russia's ambassador"],
+    )
+    found = resolve("Russia's ambassador in Oslo", [lavrov, timonin])
+    assert found.how == "role"
+    assert found.speakers[0].name == "Alexander Timonin"
+    assert resolve("the Russian foreign minister", [lavrov, timonin]).speakers[0] == lavrov

@@ -84,7 +84,11 @@ def resolve(query: str, speakers: Sequence[Speaker], *, limit: int = 5) -> Resol
             # of another country's ministry whose role names no country.
             scored = [x for x in scored if x[1].speaker_id in same_country]
         if scored:
-            scored.sort(key=lambda x: (-x[0], -x[1].statements, x[1].name))
+            # A closer fit wins; among equal fits, the person quoted more ("the Russian
+            # foreign minister" is Lavrov, not a deputy once called that). A high count never
+            # outweighs a worse fit: "Russia's ambassador in Oslo" is not the much-quoted
+            # foreign minister whose "top diplomat" only resembles it.
+            scored.sort(key=lambda x: (-fits[x[1].speaker_id], -x[0], x[1].name))
             best = [s for _, s in scored[:limit]]
             return Resolution(
                 query, best, "role", fit={s.speaker_id: fits[s.speaker_id] for s in best}
