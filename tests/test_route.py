@@ -261,14 +261,17 @@ def test_focus_is_what_a_who_question_asks_the_person_to_have_done() -> None:
 def _candidate(doc_id: str, start: int, score: float) -> Candidate:
     hit = _route("a sentence of several words", 0.5, 0.5).candidates[0].hit
     hit = hit.model_copy(update={"doc_id": doc_id, "start": start, "end": start + 27})
-    return Candidate(hit, dense=score)
+    return Candidate(hit, dense=score / 0.6)  # Candidate.score: 0.6 × dense, no other signal
 
 
 def test_one_documents_further_sentences_fill_the_places_other_documents_leave() -> None:
     doc = "a sentence of several words " * 10
-    one = [_candidate("d", 28 * i, 1.0 - i / 10) for i in range(6)]
+    one = [_candidate("d", 28 * i, s) for i, s in enumerate([1.0, 0.98, 0.96, 0.94, 0.92, 0.5])]
     evidence = select_evidence(one, {"d": doc}, EvidencePolicy(max_sentences=5, per_document=3))
     assert [h.start for h in evidence.sentences] == [0, 28, 56, 84, 112]
+    weak = [*one[:3], _candidate("d", 84, 0.6), _candidate("d", 112, 0.95)]
+    evidence = select_evidence(weak, {"d": doc}, EvidencePolicy(max_sentences=5, per_document=3))
+    assert [h.start for h in evidence.sentences] == [0, 28, 56, 112]  # 0.6 is far from 1.0
     two = [*one[:4], _candidate("e", 0, 0.1)]
     evidence = select_evidence(two, {"d": doc, "e": doc}, EvidencePolicy(max_sentences=4))
     assert [(h.doc_id, h.start) for h in evidence.sentences] == [

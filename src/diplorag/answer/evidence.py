@@ -60,6 +60,7 @@ class EvidencePolicy:
     max_sentences: int = 5  # sentences chosen for their relevance
     max_total: int = 8  # with the context sentences they bring
     per_document: int = 3
+    fill_margin: float = 0.15  # past per_document, only sentences this close to the best
     min_words: int = 4  # shorter "sentences" are headings and bylines
 
 
@@ -279,12 +280,16 @@ def select_evidence(
     per_doc: dict[str, int] = {}
     removed = 0
     # Several documents first; when they run out, the best documents' further sentences (one
-    # interview, a person's one press release) fill the places left.
+    # interview, a person's one press release) fill the places left, if they fit nearly as
+    # well as the best: a small model cites a weak sentence it is shown as readily as a good one.
+    best = max((c.score for c in candidates), default=0.0)
     for spread in (True, False):
         for c in candidates:
             if len(chosen) == policy.max_sentences:
                 break
             if any(c is o for o in chosen):
+                continue
+            if not spread and c.score < best - policy.fill_margin:
                 continue
             if reads_like_instruction(c.hit.text):
                 removed += spread
