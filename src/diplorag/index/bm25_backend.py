@@ -5,7 +5,7 @@ it indexes ~14,000 chunks in about a second, far less than embedding even one ne
 costs) and saves it as its score matrix: for each term, the BM25 score of every chunk that
 holds it (compressed sparse columns). A query only sums the columns of its terms, so searching
 reads those arrays with numpy and leaves bm25s, and the scipy it imports, off the query path
-(0.24 CPU-s of a cold ``search``, ``benchmarks/RESULTS.md``).
+(importing them costs about 0.24 CPU-s on its own, ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
