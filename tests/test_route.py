@@ -17,6 +17,7 @@ from diplorag.answer.pipeline import (
     Signals,
     _not_from_speaker,
     _restates,
+    _unanswered,
     by_role,
     decide,
 )
@@ -326,3 +327,11 @@ def test_how_many_needs_a_number_next_to_what_it_counts() -> None:
     ) == [True, False]
     much = Query(text="By how much did Sweden top up spending?", search_text="", asks="number")
     assert holds_answer_type(much, ["Sweden adds 2.6 billion crowns."]) == [True]
+
+
+def test_a_citation_marker_is_no_number_of_the_answer() -> None:
+    q = Query(text="By how much did Sweden top up spending?", search_text="", asks="number")
+    unanswered = AnswerSentence(
+        text="Sweden topped up spending [3].", status=VerificationStatus.VERIFIED
+    )
+    assert _unanswered(q, [unanswered]) == "the model's answer gives no number"

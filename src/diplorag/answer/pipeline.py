@@ -479,6 +479,19 @@ def by_role(asked: str | None) -> bool:
     return any(w[:1].islower() and w.split("-")[0] not in _PARTICLES for w in asked.split())
 
 
+_SHOWN = (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
+
+
+def _kept(sentences: Sequence[AnswerSentence]) -> list[AnswerSentence]:
+    """The model's sentences that survived verification."""
+    return [s for s in sentences if s.status in _SHOWN]
+
+
+def _kept_text(sentences: Sequence[AnswerSentence]) -> str:
+    """Their text without citation markers (a "[3]" is no number of the answer)."""
+    return " ".join(strip_markers(s.text)[0] for s in _kept(sentences))
+
+
 def _unanswered(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
     """Why the verified sentences do not answer what the question asks for (``None``: they
     do). "Who …?" needs a name the question does not give, "How many …?" a number it does
@@ -486,11 +499,7 @@ def _unanswered(query: Query, sentences: Sequence[AnswerSentence]) -> str | None
     against its source and still answers nothing."""
     if query.asks is None:
         return None
-    kept = " ".join(
-        s.text
-        for s in sentences
-        if s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
-    )
+    kept = _kept_text(sentences)
     if holds_answer_type(query, [kept])[0]:
         return None
     if query.asks == "number":
@@ -505,11 +514,7 @@ def _restates(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
     domain [3]." asked "What emerging technology did Kang say needs international norms …?"
     holds up against its source and names no technology: every word of it is the question's
     or the speaker's."""
-    kept = " ".join(
-        strip_markers(s.text)[0]
-        for s in sentences
-        if s.status in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED)
-    )
+    kept = _kept_text(sentences)
     given = set(terms(query.text)) | set(terms(query.previous or ""))
     speaker = query.speaker
     for name in (
@@ -533,9 +538,7 @@ def _not_from_speaker(
     name = query.speaker_name
     if name is None:
         return None
-    for s in sentences:
-        if s.status not in (VerificationStatus.VERIFIED, VerificationStatus.CORRECTED):
-            continue
+    for s in _kept(sentences):
         for c in s.citations:
             if 0 < c.n <= len(evidence.speakers) and evidence.speakers[c.n - 1] == name:
                 return None
