@@ -18,7 +18,14 @@ from diplorag import api
 from diplorag.chunking import chunk_document
 from diplorag.config import load_settings
 from diplorag.embed import MINILM, OnnxEmbedder, load_embedder, minilm_folder, onnx_dir
-from diplorag.embed_export import EXPORT_FILE, FP32, INT8, file_sha256, read_export
+from diplorag.embed_export import (
+    DATA_SUFFIX,
+    EXPORT_FILE,
+    FP32,
+    INT8,
+    file_sha256,
+    read_export,
+)
 from diplorag.errors import ModelChecksumError
 from diplorag.ingest import load_document
 from diplorag.types import Document
@@ -64,10 +71,14 @@ def test_export_records_every_file_by_sha256(models_dir: Path) -> None:
     record = read_export(folder)
     assert record is not None
     assert record["source"] == str(minilm_folder())
-    assert set(record["sha256"]) == {FP32, INT8, "tokenizer.json"}
+    weights = {FP32 + DATA_SUFFIX, INT8 + DATA_SUFFIX}
+    assert set(record["sha256"]) == {FP32, INT8, "tokenizer.json", *weights}
     for name, digest in record["sha256"].items():
         assert file_sha256(folder / name) == digest, name
-    assert (folder / INT8).stat().st_size < (folder / FP32).stat().st_size / 3
+    # The graphs hold no weights; the weights files do, the int8 ones in a quarter of the size.
+    assert (folder / FP32).stat().st_size < 1_000_000
+    fp32, int8 = ((folder / (n + DATA_SUFFIX)).stat().st_size for n in (FP32, INT8))
+    assert fp32 > 80_000_000 and int8 < fp32 / 3
 
 
 def test_onnx_vectors_match_pytorch_over_the_seed_corpus(models_dir: Path) -> None:
@@ -159,14 +170,14 @@ def test_an_index_keeps_its_runtime_and_an_explicit_other_one_is_refused(
 def test_a_changed_model_file_is_refused(tmp_path: Path, models_dir: Path) -> None:
     folder = tmp_path / "models"
     shutil.copytree(models_dir, folder)
-    target = onnx_dir(folder) / INT8
+    target = onnx_dir(folder) / (INT8 + DATA_SUFFIX)
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
     with pytest.raises(ModelChecksumError, match="does not match its export"):
         OnnxEmbedder(MINILM, onnx_dir(folder), quantized=True, threads=1)
     record = json.loads((onnx_dir(folder) / EXPORT_FILE).read_text())
-    assert record["sha256"][INT8] != file_sha256(target)
+    assert record["sha256"][target.name] != file_sha256(target)
 
 
 def test_cold_search_imports_neither_torch_nor_sentence_transformers(

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from diplorag.chunking import chunk_document
 from diplorag.config import Settings
 from diplorag.errors import ConfigError, IndexMismatchError, RemovalRefusedError
 from diplorag.index.layout import (
@@ -32,7 +31,6 @@ from diplorag.index.layout import (
 )
 from diplorag.index.statement_store import StatementStore
 from diplorag.index.store import ChunkStore
-from diplorag.ingest import REASON_OUTSIDE, discover, load_document
 from diplorag.retrieve import Mode, retrieve
 from diplorag.statements import needs_reparse, statements_version
 from diplorag.types import (
@@ -218,7 +216,9 @@ def _ingest(
     prune: bool,
     progress: Progress | None,
 ) -> IngestReport:
+    from diplorag.chunking import chunk_document
     from diplorag.embed import MINILM, canonical_name, expected_dim, load_embedder
+    from diplorag.ingest import REASON_OUTSIDE, discover, load_document
 
     progress = progress or _Silent()
     began = time.perf_counter()

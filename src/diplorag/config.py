@@ -11,13 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from diplorag.errors import ConfigError
 
@@ -50,10 +44,15 @@ def default_models_dir() -> Path:
     return Path(data).expanduser().absolute() / "diplorag" / "models"
 
 
-class Settings(BaseSettings):
-    """Everything a run of diplorag can be told. Construct with keyword overrides for flags."""
+class Settings(BaseModel):
+    """Everything a run of diplorag can be told.
 
-    model_config = SettingsConfigDict(env_prefix="DIPLORAG_", extra="ignore")
+    ``Settings(**values)`` holds the values given and defaults; ``load_settings`` is what reads
+    the environment and the config file. (pydantic-settings did that before; importing it cost
+    0.12–0.16 CPU-s of every command's start, benchmarks/RESULTS.md.)
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     index_dir: Path = Field(Path("indexes"), description="Folder that holds the named indexes.")
     index: str = Field("default", description="Name of the index under index_dir.")
@@ -164,21 +163,6 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         return self.index_dir / self.index
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
-        )
-
 
 def load_settings(**overrides: Any) -> Settings:
     """Build settings; ``None`` overrides (flags not given) fall through to env/file/default.
@@ -186,22 +170,34 @@ def load_settings(**overrides: Any) -> Settings:
     Raises:
         ConfigError: a value is invalid, named with its source.
     """
-    return _build(Settings, {k: v for k, v in overrides.items() if v is not None})
+    path = _config_file()
+    try:
+        config = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        config = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read settings: {exc}", hint=f"fix {path}") from None
+    return _build(_values(overrides, os.environ, config, str(path)))
 
 
-class _Given(Settings):
-    """Settings from the values given to it only (not this process's environment or files)."""
+def _values(
+    flags: Mapping[str, Any], env: Mapping[str, str], config: str | None, config_name: str
+) -> dict[str, Any]:
+    """Flags > ``DIPLORAG_*`` variables (any case) > the config file's keys > defaults."""
+    import tomllib
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+    values: dict[str, Any] = {}
+    if config is not None:
+        try:
+            values.update(tomllib.loads(config))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"cannot read settings: {exc}", hint=f"fix {config_name}") from None
+    for key, value in env.items():
+        name = key.lower().removeprefix("diplorag_")
+        if key.upper().startswith("DIPLORAG_") and name in Settings.model_fields:
+            values[name] = value
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return values
 
 
 def settings_from_sources(
@@ -228,20 +224,7 @@ def settings_from_sources(
     Raises:
         ConfigError: a value is invalid, or the config file is malformed.
     """
-    import tomllib
-
-    values: dict[str, Any] = {}
-    if config is not None:
-        try:
-            values.update(tomllib.loads(config))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"cannot read settings: {exc}", hint=f"fix {config_name}") from None
-    for key, value in env.items():
-        name = key.lower().removeprefix("diplorag_")
-        if key.upper().startswith("DIPLORAG_") and name in Settings.model_fields:
-            values[name] = value
-    values.update({k: v for k, v in flags.items() if v is not None})
-    settings: Settings = _build(_Given, values)
+    settings = _build(_values(flags, env, config, config_name))
     moved: dict[str, Any] = {}
     for name in ("index_dir", "models_dir"):
         path = getattr(settings, name)
@@ -252,11 +235,11 @@ def settings_from_sources(
     return settings.model_copy(update=moved) if moved else settings
 
 
-def _build(cls: type[Settings], values: dict[str, Any]) -> Settings:
+def _build(values: dict[str, Any]) -> Settings:
     from pydantic import ValidationError
 
     try:
-        return cls(**values)
+        return Settings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
@@ -264,5 +247,3 @@ def _build(cls: type[Settings], values: dict[str, Any]) -> Settings:
             f"invalid setting {where}: {first['msg']}",
             hint="check the flag, DIPLORAG_" + where.upper() + ", or diplorag.toml",
         ) from None
-    except Exception as exc:  # a malformed diplorag.toml
-        raise ConfigError(f"cannot read settings: {exc}", hint=f"fix {_config_file()}") from None

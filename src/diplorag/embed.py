@@ -185,13 +185,14 @@ class OnnxEmbedder:
                 f"onnxruntime or tokenizers is not installed ({exc})",
                 hint="run scripts/bootstrap.sh",
             ) from None
-        from diplorag.embed_export import FP32, INT8, TOKENIZER, read_export
+        from diplorag.embed_export import DATA_SUFFIX, FP32, INT8, TOKENIZER, read_export
 
         record = read_export(folder)
         if record is None:  # pragma: no cover - load_embedder exports first
             raise ModelNotFoundError(f"no ONNX export in {folder}", hint=_EXPORT_HINT)
         model_file = folder / (INT8 if quantized else FP32)
-        _check_digest(model_file, record["sha256"][model_file.name])
+        for path in (model_file, model_file.with_name(model_file.name + DATA_SUFFIX)):
+            _check_digest(path, record["sha256"][path.name])
         _check_digest(folder / TOKENIZER, record["sha256"][TOKENIZER])
         self.name = name
         self.dim = int(record["dim"])
@@ -199,31 +200,36 @@ class OnnxEmbedder:
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         self._tokenizer.enable_truncation(int(record["max_seq_length"]))
         self._tokenizer.enable_padding()
-        self._sessions: dict[int, Any] = {}
+        self._sessions: dict[tuple[int, bool], Any] = {}
         self._ort = ort
         self._model_file = model_file
         self._threads = threads
 
-    def _session(self, threads: int) -> Any:
-        if threads not in self._sessions:
+    def _session(self, threads: int, *, query: bool) -> Any:
+        key = (threads, query)
+        if key not in self._sessions:
             options = self._ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             # Idle threads that spin burn CPU the other core's work needs (parsing, a server).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._sessions[threads] = self._ort.InferenceSession(
+            if query:
+                # Re-laying the weights out for fast batches costs more than one short query
+                # gains from it (0.05 against 0.11 CPU-s to open, benchmarks/RESULTS.md).
+                options.add_session_config_entry("session.disable_prepacking", "1")
+            self._sessions[key] = self._ort.InferenceSession(
                 str(self._model_file), options, providers=["CPUExecutionProvider"]
             )
-        return self._sessions[threads]
+        return self._sessions[key]
 
-    def _encode(self, texts: Sequence[str], threads: int) -> Vectors:
+    def _encode(self, texts: Sequence[str], threads: int, *, query: bool = False) -> Vectors:
         import numpy as np
 
         encoded = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session(threads).run(None, feed)[0]
+        hidden = self._session(threads, query=query).run(None, feed)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -247,7 +253,7 @@ class OnnxEmbedder:
 
     def encode_query(self, text: str) -> Vectors:
         # One short query is too little work to share between threads (benchmarks/RESULTS.md).
-        return self._encode([text], 1)
+        return self._encode([text], 1, query=True)
 
 
 _EXPORT_HINT = "export it again: python -m diplorag.embed_export (scripts/bootstrap.sh does)"

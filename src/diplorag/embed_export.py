@@ -29,11 +29,15 @@ from typing import Any
 
 from diplorag.errors import DependencyMissingError, ModelNotFoundError
 
-EXPORT_FORMAT = 1
+# Format 2 keeps the weights beside the graph (``model.onnx.data``): onnxruntime maps that
+# file instead of parsing 90 MB of protobuf, which halves the cost of opening a session.
+EXPORT_FORMAT = 2
 EXPORT_FILE = "export.json"
 FP32 = "model.onnx"
 INT8 = "model-int8.onnx"
+DATA_SUFFIX = ".data"
 TOKENIZER = "tokenizer.json"
+FILES = (FP32, FP32 + DATA_SUFFIX, INT8, INT8 + DATA_SUFFIX, TOKENIZER)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OPSET = 17
 
@@ -125,6 +129,8 @@ def export(folder: Path, out_dir: Path) -> dict[str, Any]:
             per_channel=True,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
+        for name in (FP32, INT8):
+            _externalise(onnx, tmp / name)
         shutil.copyfile(folder / TOKENIZER, tmp / TOKENIZER)
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         record = {
@@ -136,7 +142,7 @@ def export(folder: Path, out_dir: Path) -> dict[str, Any]:
             "torch": torch.__version__,
             "onnxruntime": onnxruntime.__version__,
             "opset": OPSET,
-            "sha256": {name: file_sha256(tmp / name) for name in (FP32, INT8, TOKENIZER)},
+            "sha256": {name: file_sha256(tmp / name) for name in FILES},
         }
         (tmp / EXPORT_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
         for path in tmp.iterdir():
@@ -153,6 +159,20 @@ def export(folder: Path, out_dir: Path) -> dict[str, Any]:
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
     return record
+
+
+def _externalise(onnx: Any, path: Path) -> None:
+    """Rewrite ``path`` with its weights in ``<name>.data`` beside it."""
+    model = onnx.load(str(path))
+    path.unlink()
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=path.name + DATA_SUFFIX,
+        size_threshold=1024,
+    )
 
 
 def _last_hidden_state(model: Any) -> Any:
@@ -174,13 +194,13 @@ def _last_hidden_state(model: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from diplorag.config import Settings
+    from diplorag.config import load_settings
     from diplorag.embed import minilm_folder, onnx_dir
 
     args = sys.argv[1:] if argv is None else argv
     force = "--force" in args
     args = [a for a in args if a != "--force"]
-    models_dir = Path(args[0]).absolute() if args else Settings().models_dir
+    models_dir = Path(args[0]).absolute() if args else load_settings().models_dir
     target = onnx_dir(models_dir)
     folder = minilm_folder()
     record = read_export(target)

@@ -150,7 +150,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
 class ModelInfo(BaseModel):
     """What ``diplorag models`` shows about one known model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     default: bool
