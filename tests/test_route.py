@@ -8,6 +8,7 @@ from diplorag.answer.evidence import (
     Candidate,
     Evidence,
     EvidencePolicy,
+    asked_action,
     holds_answer_type,
     select_evidence,
 )
@@ -21,7 +22,7 @@ from diplorag.answer.pipeline import (
     by_role,
     decide,
 )
-from diplorag.answer.query import Query, answer_type, focus_terms
+from diplorag.answer.query import Query, answer_type, build_query, focus_terms
 from diplorag.answer.relevance import RelevancePolicy, judge
 from diplorag.statements.question import speaker_phrases
 from diplorag.types import (
@@ -189,6 +190,11 @@ def test_a_quoted_sentence_that_also_reports_someone_else_carries_no_speaker_lab
         ("In which coastal town did Japan stage its first evacuation drill?", "place"),
         ("Where did the talks take place?", "place"),
         ("What did Kang say about New START?", None),
+        ("Which Islamic State official did Iraqi police say they killed?", "person"),
+        ("Which minister said the talks had failed?", "person"),
+        ("What did Mexico's foreign minister ask of both sides?", None),
+        ("Which ministry did the report name?", None),
+        ("Which Singapore-based contractor is at the centre of the case?", None),
     ],
 )
 def test_answer_type(question: str, kind: str | None) -> None:
@@ -257,6 +263,24 @@ def test_focus_is_what_a_who_question_asks_the_person_to_have_done() -> None:
     assert focus_terms("And who chaired it?") == ("chair",)
     assert focus_terms("Who is the Dutch defense minister?") == ()
     assert focus_terms("What did Kang say about New START?") == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "action"),
+    [
+        # A reporting verb is passed over for what was reported.
+        (
+            "Which Islamic State official did Iraqi police say they killed near the hospital?",
+            "kill",
+        ),
+        # A verb that only carries its object gives the object.
+        ("In which coastal town did Japan stage its first evacuation drill?", "drill"),
+        ("Where did Kim meet Hoo?", "meet"),
+    ],
+)
+def test_a_person_or_place_question_names_what_happened(question: str, action: str) -> None:
+    assert asked_action(build_query(question)) == {action}
+    assert asked_action(build_query("What did Kang say about New START?")) == set()
 
 
 def _candidate(doc_id: str, start: int, score: float) -> Candidate:

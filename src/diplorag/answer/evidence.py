@@ -210,10 +210,35 @@ def score_candidates(
             keys[c.hit.doc_id] = entity_keys(c.hit.title + "\n" + document)
         c.entities = _entity_share(query, keys[c.hit.doc_id])
     typed = holds_answer_type(query, [c.hit.text for c in candidates])
+    focus = set(query.focus) or (asked_action(query) if any(typed) else set())
     for c, t in zip(candidates, typed, strict=True):
         c.typed = t
-        c.answers = t and bool(query.focus) and set(query.focus) <= set(terms(c.hit.text))
+        c.answers = t and bool(focus) and focus <= set(terms(c.hit.text))
     return sorted(candidates, key=lambda c: -c.score)
+
+
+# Reporting verbs and verbs that only carry their object ("stage a drill", "hold talks").
+_REPORTING = frozenset({"say", "tell", "report", "announce", "claim", "state", "confirm"})
+_LIGHT = frozenset({"stage", "hold", "conduct", "carry", "make", "take", "give", "have", "do"})
+
+
+def asked_action(query: Query) -> set[str]:
+    """What a person or place question asks to have happened, as terms, from spaCy's parse:
+    the first verb that is not a reporting verb ("Which official did police say they
+    killed …?": kill), or its object when the verb only carries it ("In which town did Japan
+    stage its first evacuation drill?": drill). Empty when there is none."""
+    if query.asks not in ("person", "place"):
+        return set()
+    from diplorag.statements.parser import load_pipeline
+
+    for tok in load_pipeline()(query.text):
+        if tok.pos_ != "VERB" or tok.lemma_.lower() in _REPORTING:
+            continue
+        if tok.lemma_.lower() in _LIGHT:
+            obj = next((c for c in tok.children if c.dep_ in ("dobj", "obj")), None)
+            return set(terms(obj.text)) if obj is not None else set()
+        return set(terms(tok.text))
+    return set()
 
 
 _ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE)

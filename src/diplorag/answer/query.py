@@ -36,6 +36,15 @@ _ASKS = [
 
 
 _WHO_DID = re.compile(r"^\W*(?:and\s+)?who\s+(\w+)", re.IGNORECASE)
+_AUX = r"(?:did|does|do|was|were|is|are|has|have|had)"
+# "Which Islamic State official did …", "Which minister said …": the noun before the verb.
+_WHICH_NOUN = re.compile(
+    rf"^\W*(?:and\s+)?(?:which|what)\s+(?!{_AUX}\b)(?:[\w'’-]+\s+){{0,4}}?([\w-]+)\s+"
+    rf"(?:{_AUX}|will|would|could|can|said|told|met)\b",
+    re.IGNORECASE,
+)
+# Role heads that name an office, not a person.
+_NOT_PEOPLE = frozenset({"ministry", "department"})
 
 
 def focus_terms(question: str) -> tuple[str, ...]:
@@ -46,11 +55,20 @@ def focus_terms(question: str) -> tuple[str, ...]:
 
 
 def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for: "person" (who …?), "number" (how many …?),
-    "place" (where …?, in which town …?), or ``None`` (anything else)."""
+    """What kind of thing the question asks for: "person" (who …?, which official …?),
+    "number" (how many …?), "place" (where …?, in which town …?), or ``None`` (anything
+    else). A person is also asked for by "which"/"what" before a role the statement rules
+    know ("Which Islamic State official did police say they killed …?")."""
     for kind, pattern in _ASKS:
         if pattern.search(question):
             return kind
+    m = _WHICH_NOUN.match(question)
+    if m:
+        from diplorag.statements.rules import fold, load_rules
+
+        noun = fold(m.group(1))
+        if noun in load_rules().role_heads and noun not in _NOT_PEOPLE:
+            return "person"
     return None
 
 
