@@ -19,6 +19,7 @@ from diplorag.answer.pipeline import (
     _not_from_speaker,
     _restates,
     _unanswered,
+    _unsupported_topic,
     by_role,
     decide,
 )
@@ -336,6 +337,51 @@ def test_an_answer_that_only_restates_the_question_answers_nothing() -> None:
     assert _restates(q, [echo, answer]) is None
     dropped = answer.model_copy(update={"status": VerificationStatus.DROPPED})
     assert _restates(q, [echo, dropped]) is not None
+
+
+def _citing(text: str, quote: str) -> AnswerSentence:
+    citation = Citation(
+        n=2,
+        chunk_id="c",
+        doc_id="d",
+        title="t",
+        path="d.txt",
+        quote=quote,
+        quote_start=0,
+        quote_end=len(quote),
+    )
+    return AnswerSentence(text=text, status=VerificationStatus.VERIFIED, citations=[citation])
+
+
+def test_an_answer_must_cite_a_sentence_that_holds_the_topic_it_claims() -> None:
+    q = _query(
+        "Kim Young-suk",
+        "What did ask Singapore regarding South Korean weapons?",
+        ("ask", "singapore", "south", "korean", "weapon"),
+    )
+    gratitude = (
+        "In a separate meeting with Singaporean Defense Minister Hoo Choon Khing, Kim Young-suk "
+        "expressed gratitude for Singapore's support of South Korea's policy."
+    )
+    off = _citing(
+        "Kim Young-suk asked Singapore regarding South Korean weapons in a separate meeting "
+        "with Hoo Choon Khing [2].",
+        gratitude,
+    )
+    assert _unsupported_topic(q, [off]) == (
+        "the model's answer says korean, weapon, which its sources do not"
+    )
+    request = (
+        "He requested that Singapore continue to show interest in South Korean weapon systems."
+    )
+    on = _citing("Kim asked Singapore to keep an interest in South Korean weapons [2].", request)
+    assert _unsupported_topic(q, [on]) is None
+    assert _unsupported_topic(q, [off, on]) is None  # one sentence on the topic answers
+    # One topic word told another way is a paraphrase, not a claim ("the country": Sweden).
+    sweden = _query("Peter Hultqvist", "the country top up military spending", ("country", "top"))
+    nation = "Peter Hultqvist announced the Nordic nation will pump $55.7m into the military."
+    paraphrase = _citing("Hultqvist said the country would add $55.7m [2].", nation)
+    assert _unsupported_topic(sweden, [paraphrase]) is None
 
 
 def test_how_many_needs_a_number_next_to_what_it_counts() -> None:

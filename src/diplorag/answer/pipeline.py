@@ -191,7 +191,11 @@ class Pipeline:
         timings["verify_s"] = time.perf_counter() - verify_start
         missing = None
         if verified.supported:
-            missing = _unanswered(query, verified.sentences) or _restates(query, verified.sentences)
+            missing = (
+                _unanswered(query, verified.sentences)
+                or _restates(query, verified.sentences)
+                or _unsupported_topic(query, verified.sentences)
+            )
             if missing is None and choice == "own":
                 missing = _not_from_speaker(query, verified.sentences, evidence)
         timings["relevance"] = relevance.score
@@ -526,6 +530,37 @@ def _restates(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
     if set(content_terms(kept)) - given or numbers(kept) - query.numbers:
         return None
     return "the model's answer only restates the question"
+
+
+_TOPIC_MISSES = 2  # topic words a sentence may use that its sources lack: "the country" (Sweden)
+
+
+def _unsupported_topic(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
+    """Why the verified sentences credit their sources with the question's topic (``None``:
+    a source holds it). Asked "What did Kim ask Singapore regarding South Korean weapons?",
+    "Kim asked Singapore regarding South Korean weapons in a separate meeting with Hoo [2]."
+    holds up against [2] by its names, but [2] is about Singapore's support, not weapons: the
+    words the answer takes from the question are its claim, and its sources must hold them.
+    Two or more such words missing from every cited sentence fail it (one is often a
+    paraphrase: "the country" for "the Nordic nation")."""
+    kept = _kept(sentences)
+    topic = set(query.content)
+    if not kept or not topic:
+        return None
+    worst: list[str] = []
+    for s in kept:
+        cited = " ".join(c.quote for c in s.citations)
+        held = set(terms(cited))
+        # A term inside a damaged word counts ("after-Tehran" holds "tehran").
+        lacking = sorted(
+            t
+            for t in set(content_terms(strip_markers(s.text)[0])) & topic
+            if t not in held and t not in cited.lower()
+        )
+        if len(lacking) < _TOPIC_MISSES:
+            return None
+        worst = worst or lacking
+    return f"the model's answer says {', '.join(worst)}, which its sources do not"
 
 
 def _not_from_speaker(
