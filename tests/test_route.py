@@ -17,6 +17,7 @@ from diplorag.answer.pipeline import (
     Route,
     Signals,
     _not_from_speaker,
+    _partial_statement,
     _restates,
     _unanswered,
     _unsupported_topic,
@@ -382,6 +383,28 @@ def test_an_answer_must_cite_a_sentence_that_holds_the_topic_it_claims() -> None
     nation = "Peter Hultqvist announced the Nordic nation will pump $55.7m into the military."
     paraphrase = _citing("Hultqvist said the country would add $55.7m [2].", nation)
     assert _unsupported_topic(sweden, [paraphrase]) is None
+
+
+def test_an_answer_must_not_pass_over_the_statement_on_the_whole_topic() -> None:
+    kang = _query("Kang Insun", "the role of the Conference on Disarmament", ("role", "cd"))
+    texts = ["Kang shared the government's position.", "Kang stressed the CD's role."]
+    routes = [_route(t, 0.5, share) for t, share in zip(texts, (0.5, 1.0), strict=True)]
+    hits = [r.candidates[0].hit.model_copy(update={"start": i}) for i, r in enumerate(routes)]
+    for r, h in zip(routes, hits, strict=True):
+        r.candidates[0].hit = h
+    evidence = Evidence(
+        sentences=hits,
+        speakers=["Kang Insun", "Kang Insun"],
+        candidates=[r.candidates[0] for r in routes],
+    )
+    partial, whole = _cited(1), _cited(2)
+    assert _partial_statement(kang, [partial], evidence) == (
+        "the model's answer passes over Kang Insun's statement on the whole question [2]"
+    )
+    assert _partial_statement(kang, [whole], evidence) is None
+    # Nobody else's statement counts: the whole-topic sentence must be the asked person's.
+    evidence.speakers[1] = "Kim Young-suk"
+    assert _partial_statement(kang, [partial], evidence) is None
 
 
 def test_how_many_needs_a_number_next_to_what_it_counts() -> None:

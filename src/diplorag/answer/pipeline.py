@@ -197,7 +197,9 @@ class Pipeline:
                 or _unsupported_topic(query, verified.sentences)
             )
             if missing is None and choice == "own":
-                missing = _not_from_speaker(query, verified.sentences, evidence)
+                missing = _not_from_speaker(query, verified.sentences, evidence) or (
+                    _partial_statement(query, verified.sentences, evidence)
+                )
         timings["relevance"] = relevance.score
         answer = Answer(
             question=question,
@@ -578,6 +580,38 @@ def _not_from_speaker(
             if 0 < c.n <= len(evidence.speakers) and evidence.speakers[c.n - 1] == name:
                 return None
     return f"the model's answer cites none of {name}'s statements"
+
+
+def _partial_statement(
+    query: Query, sentences: Sequence[AnswerSentence], evidence: Evidence
+) -> str | None:
+    """Why an answer from X's statements passes over the one that speaks to the whole topic
+    (``None``: it cites such a statement, or none is shown). Asked what Kang said about "the
+    role of the Conference on Disarmament", "Kang shared the Korean government's position on
+    disarmament [1]" cites a statement of hers that holds two of the topic's three words,
+    while [3] ("…the paramount importance of the CD's role…") holds all three: the quotes
+    (the best two shown statements, [3] among them here) answer instead."""
+    name = query.speaker_name
+    shown = {(h.doc_id, h.start): n for n, h in enumerate(evidence.sentences, start=1)}
+    coverage = {
+        shown[(c.hit.doc_id, c.hit.start)]: c.lexical
+        for c in evidence.candidates
+        if (c.hit.doc_id, c.hit.start) in shown
+    }
+    whole = [
+        n
+        for n, share in sorted(coverage.items())
+        if share >= _WHOLE_TOPIC and evidence.speakers[n - 1] == name
+    ]
+    if name is None or not whole:
+        return None
+    cited = {c.n for s in _kept(sentences) for c in s.citations}
+    if any(coverage.get(n, 0.0) >= _WHOLE_TOPIC for n in cited):
+        return None
+    return f"the model's answer passes over {name}'s statement on the whole question [{whole[0]}]"
+
+
+_WHOLE_TOPIC = 0.999  # lexical coverage of every topic term (``coverage`` is a share)
 
 
 def _speaks_to(route: Route, q: Query) -> bool:
