@@ -66,7 +66,7 @@ def line(*parts: str | tuple[str, str]) -> Text:
 class SettingOption(click.Option):
     """An option whose help and default come from the ``Settings`` field it sets.
 
-    ``diplorag.config`` (pydantic-settings) is imported only when help is drawn, so start-up
+    ``diplorag.config`` (pydantic) is imported only when help is drawn, so start-up
     stays light, and the help can never disagree with the real default.
     """
 
@@ -125,7 +125,7 @@ def index_options(f: F) -> F:
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Any:
-    from diplorag.config import load_settings  # pydantic-settings: not needed for --help
+    from diplorag.config import load_settings  # pydantic: not needed for --help
 
     return load_settings(debug=_debug(ctx) or None, **overrides)
 
