@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from diplorag.sentences import ABBREVIATIONS
 from diplorag.statements.people import matches, name_parts, same_name
 from diplorag.statements.roles import role_match
 from diplorag.statements.rules import Rules, fold, load_rules
@@ -50,6 +51,11 @@ _NON_SPEAKERS = frozenset(
     "anyone everyone someone these those both all none".split()
 )
 _NEGATING_HEADS = frozenset({"refuse", "decline", "fail"})
+# A clause under one of these marks is a reason or a condition, never what was said
+# ("Because the results… can be hard to measure, Prose suggests a different metric").
+_NOT_SAID_MARKS = frozenset({"because", "since", "if", "unless", "although", "though", "while"})
+# A name before "'s Day" names a day, not a person ("St Patrick's Day").
+_DAYS = frozenset({"day", "eve", "night"})
 # What may stand before a name in one role phrase: "Russian Ambassador to Norway Teimuraz
 # Ramishvili", "Croatian Deputy Prime Minister and Defense Minister Ivan Anušić".
 _ROLE_DEPS = frozenset(
@@ -74,9 +80,8 @@ _OPEN, _CLOSE = "“„«", "”»"
 # two lower-case letters, so "U.S. Army", "St. Louis" and initials do not end anything.
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9%)\]]{2})[.!?][\"”’]?(?:\s*[-–—]+\s*|\s+)(?=[\"“]?[A-Z])")
 _LEAD_IN = re.compile(r"(?:Speaking|Talking|Writing|Addressing|Responding|Asked)\b")
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr inc co corp ltd gen col lt sen rep gov prof vs no".split()
-)
+# Words whose full stop ends no sentence: diplorag.sentences' list and the rules' titles.
+_ABBREVIATIONS = ABBREVIATIONS | load_rules().abbreviated_titles
 # Damaged text runs an organisation's name into the next sentence ("The Atlanta Journal
 # Constitution.- Huge Trump").
 _NAME_END = re.compile(r"(?<=[a-z]{2})\.(?:\s*-|\s+(?=[A-Z]))")
@@ -250,6 +255,7 @@ class _Analyser:
             # "Minister for Finance Michael Noonan": the portfolio is not a first name.
             (len(tokens) >= 3 and self._portfolio(tokens[0]))
             or tokens[0].lower_ in ("the", "a", "an")
+            or (len(tokens) >= 2 and tokens[0].tag_ == "VB")  # link text: "Follow St Patrick"
             or fold(tokens[0].text).strip(".") in self.rules.titles
             or not any(c.isalnum() for c in tokens[0].text)
         ):
@@ -279,7 +285,9 @@ class _Analyser:
             and fold(doc[tok.i - 2].lemma_) in self.rules.role_heads | self.rules.titles
         )
 
-    def _person_for(self, name: str, pos: int, *, create: bool = True) -> int | None:
+    def _person_for(
+        self, name: str, pos: int, *, create: bool = True, speaking: bool = True
+    ) -> int | None:
         name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
         if (
             not name
@@ -310,8 +318,12 @@ class _Analyser:
             candidates = [i for i, p in enumerate(people) if matches(parts, p.parts)]
             if candidates:
                 # Two people with one surname ("Natalie Partida" and her grandmother "Margaret
-                # Partida"): the surname alone is the one the story quotes.
-                best = max(candidates, key=lambda i: (i in self.spoke, people[i].last_before(pos)))
+                # Partida"): the surname alone as a speaker is the one the story quotes;
+                # anywhere else ("During Wang's detention") it is the one named last.
+                best = max(
+                    candidates,
+                    key=lambda i: (speaking and i in self.spoke, people[i].last_before(pos)),
+                )
         if best is None:
             if not create:
                 return None
@@ -387,9 +399,44 @@ class _Analyser:
         root = ent.root
         if len(ent) == 1 and root.is_sent_start and root.tag_ == "NNS":
             return True  # "People are crying…": a common noun capitalised by its place
+        if len(ent) == 1 and self._inside_other_name(ent):
+            return True
+        # "St Patrick's Day", "Valentine's Day": a name that names a day.
+        doc = ent.doc
+        after = ent.end + (1 if ent.end < len(doc) and doc[ent.end].tag_ == "POS" else 0)
+        if ent[-1].tag_ == "POS" or after > ent.end:
+            nxt = doc[after] if after < len(doc) else None
+            if nxt is not None and nxt.text[:1].isupper() and fold(nxt.lemma_) in _DAYS:
+                return True
         # "Saint Isaac's Cathedral", "Trump Tower": a name that names a place.
         return root.dep_ in ("compound", "poss") and (
             fold(root.head.lemma_) in self.rules.not_person_words
+        )
+
+    def _inside_other_name(self, ent: Any) -> bool:
+        """A lone word NER calls PERSON inside a name that is not a person's: "Marks and
+        [Spencer]", "Procter & [Gamble]", "[Spencer] Stuart Group"."""
+        doc = ent.doc
+        i = ent.start
+        if i >= 2 and doc[i - 1].lower_ in ("and", "&"):
+            # "Trump and Putin", "the EU and Merkel" are two names; "Marks and Spencer" one
+            # shop: a one-word company (not an acronym) and a word that names nobody so far.
+            before = doc[i - 2]
+            word = name_parts(ent.text, self.rules)
+            known = any(word and word[0] in p.parts for p in self.out.people if len(p.parts) > 1)
+            if (
+                before.ent_type_ == "ORG"
+                and before.ent_iob_ == "B"
+                and doc[i - 1].ent_type_ != "ORG"
+                and not before.text.isupper()
+                and not known
+            ):
+                return True
+        root = ent.root
+        return (
+            root.dep_ == "compound"
+            and root.head.pos_ == "PROPN"
+            and root.head.ent_type_ in ("ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT")
         )
 
     def _register_entities(self, doc: Any, offset: int) -> dict[int, int]:
@@ -407,7 +454,8 @@ class _Analyser:
                 if cleaned is not None:
                     name, a, b, name_start = cleaned
                     mention = Mention(offset + a, offset + b, "PERSON", name)
-                    idx = self._person_for(name, offset + a)
+                    speaking = ent.root.dep_ in ("nsubj", "nsubjpass")
+                    idx = self._person_for(name, offset + a, speaking=speaking)
                     if idx is not None:
                         mention.person = idx
                         person = self.out.people[idx]
@@ -774,6 +822,23 @@ class _Analyser:
                 )
             )
         ]
+        if kids and all(c.dep_ == "prep" for c in kids):
+            # "spoke out against the test, …, saying in a statement that it was…": what was
+            # said is the clause of "saying", not the object of the preposition.
+            for c in verb.children:
+                if c.dep_ == "advcl" and c.i > verb.i and c.tag_ == "VBG":
+                    said = (
+                        [g for g in c.children if g.dep_ == "ccomp"]
+                        or [
+                            g  # "saying in a statement that it was…" (parsed as the statement's)
+                            for g in c.subtree
+                            if g.dep_ in ("acl", "ccomp")
+                            and any(m.dep_ == "mark" and m.lower_ == "that" for m in g.children)
+                        ][:1]
+                    )
+                    if said and self.rules.predicate(fold(c.lemma_)):
+                        lo, hi = said[0].left_edge.i, said[-1].right_edge.i
+                        return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
         if fold(verb.lemma_) in self.rules.light:  # "expressed concern", "shared that…"
             kids = [c for c in kids if c.dep_ in ("dobj", "ccomp")]
         before = [c for c in kids if c.i < verb.i]
@@ -802,6 +867,10 @@ class _Analyser:
             )
             hi = max(c.right_edge.i for c in kids)
             return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
+        if verb.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ in _NOT_SAID_MARKS for c in verb.children
+        ):
+            return None
         inverted = verb.dep_ in ("parataxis", "advcl") or (
             verb.dep_ in ("ccomp", "conj") and not self.rules.predicate(fold(verb.head.lemma_))
         )
@@ -846,6 +915,14 @@ class _Analyser:
                     continue
                 if any(c.dep_ == "auxpass" for c in tok.children) or not self._has_needed(tok):
                     continue
+                if tok.dep_ == "xcomp" and fold(tok.head.lemma_) in self.rules.attempts:
+                    continue  # "trying to maintain the shell of the union": an action
+                if (
+                    fold(tok.lemma_) in self.rules.mental
+                    and not any(c.dep_ in ("ccomp", "parataxis") for c in tok.children)
+                    and any(c.dep_ == "xcomp" for c in tok.children)
+                ):
+                    continue  # "expected to discuss…": an intention, not what was said
                 governing = [tok, tok.head] if tok.dep_ == "conj" else [tok]
                 if any(
                     c.dep_ == "aux" and c.lower_ in _MODALS for g in governing for c in g.children
@@ -960,6 +1037,24 @@ class _Analyser:
             self.out.statements.extend(got)
         return self.out
 
+    def _not_continued(self, before: int, start: int) -> bool:
+        """Whether the sentence at ``start`` cannot go on with a quote that ran to ``before``.
+
+        A quote that goes on in a new paragraph opens it with a quote mark; without one, a
+        quote mark the text lost runs on into the writer's own text. A link or a byline
+        ("Follow Julie Pace at http://…") is never anyone's words.
+        """
+        end = self.text.find("\n", start)
+        sentence = self.text[start : end if end >= 0 else len(self.text)]
+        if _WEB.search(sentence[:300]):
+            return True
+        if "\n" not in self.text[before:start]:
+            return False
+        line = self.text.rfind("\n", 0, start) + 1
+        first_of_paragraph = not self.text[line:start].strip()
+        opens = self.text[start:].lstrip()[:1] in _OPENING_QUOTES
+        return not (first_of_paragraph and opens)
+
     def _continue_quotes(self, sentences: list[tuple[int, int, list[Found]]]) -> None:
         """Sentences inside a quote with no predicate of their own keep the quote's speaker."""
         previous: Found | None = None
@@ -978,7 +1073,7 @@ class _Analyser:
             same_region = any(
                 a <= previous.content_end and b >= start for a, b in self.quotes if a < end
             )
-            if not (same_region or follows):
+            if not (same_region or follows) or self._not_continued(previous.content_end, start):
                 previous = None
                 continue
             c_start, c_end = _trim(self.text, start, end)
@@ -997,6 +1092,10 @@ class _Analyser:
             )
             got.append(cont)
             previous = cont
+
+
+_OPENING_QUOTES = frozenset("\"“'‘«")
+_WEB = re.compile(r"https?://|www\.|@\w|^\s*(?:Follow|Read more|Related|Reporting by)\b")
 
 
 def _capitalised(name: str, rules: Rules) -> bool:

@@ -131,6 +131,7 @@ class PersonName:
     key: str  # doc_id:local id
     name: str  # the fullest form the document gives
     aliases: set[str] = field(default_factory=set)
+    gender: str | None = None  # "male" / "female" where the document tells
 
 
 @dataclass
@@ -149,7 +150,10 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
     Full names (two parts or more) merge when ``same_name`` holds; the canonical name is the
     most frequent full form (ties: the longest). A document-level person known only by one
     word ("Lavrov") joins the one entity whose surname or family name that is, when exactly
-    one entity has it; otherwise it stays an entity of its own.
+    one entity has it; otherwise it stays an entity of its own. A given name is no surname:
+    "Scott" joins "Scott Pruitt" only when no full name ends in "Scott" and Scott is not
+    written family name first ("Wang" of "Wang Yi" is his family name, rules'
+    ``family_first``). A person of one gender never joins a person of the other.
     """
     rules = rules or load_rules()
     people = list(people)
@@ -181,18 +185,32 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
             if owner is not None and ends_with_name(ps, parts[owner]):
                 parent[find(i)] = find(owner)
                 break
-    full_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
+    surname_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
+    given_roots: dict[str, set[int]] = defaultdict(set)  # a first part that is a given name
     for i, ps in enumerate(parts):
         if len(ps) >= 2:
-            full_roots[ps[-1]].add(find(i))
-            full_roots[ps[0]].add(find(i))
+            surname_roots[ps[-1]].add(find(i))
+            (surname_roots if ps[0] in rules.family_first else given_roots)[ps[0]].add(find(i))
     size: Counter[int] = Counter(find(i) for i in range(len(people)))
+    genders: dict[int, Counter[str]] = defaultdict(Counter)
+    for i, p in enumerate(people):
+        if p.gender:
+            genders[find(i)][p.gender] += 1
+
+    def fits(root: int, gender: str | None) -> bool:
+        told = genders.get(root)
+        return not (gender and told and told.most_common(1)[0][0] != gender)
+
     lone: dict[tuple[str, str], int] = {}  # (document, name) → the first lone person
     unowned: dict[str, int] = {}
     for i, ps in enumerate(parts):
         if len(ps) != 1:
             continue
-        roots = sorted({find(r) for r in full_roots.get(ps[0], set())}, key=lambda r: -size[r])
+        owners = surname_roots.get(ps[0]) or given_roots.get(ps[0], set())
+        gender = people[i].gender
+        roots = sorted(
+            {find(r) for r in owners if fits(find(r), gender)}, key=lambda r: (-size[r], r)
+        )
         # A lone surname is the person who has it, or the one who has it in at least three
         # times as many documents as anyone else ("Haley": Nikki Haley, not Brad Haley).
         if len(roots) == 1 or (len(roots) > 1 and size[roots[0]] >= 3 * size[roots[1]]):
