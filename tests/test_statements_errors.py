@@ -344,3 +344,16 @@ def test_a_quote_goes_on_in_a_paragraph_that_opens_with_a_quote_mark() -> None:
         '"We are very concerned about the situation," Sergei Lavrov said.\n"The talks must go on."'
     )
     assert [c for _, _, c in said(text)][-1] == "The talks must go on"
+
+
+def test_a_spokesperson_for_a_person_is_not_that_person() -> None:
+    text = (
+        "Michael Flynn resigned on Monday. An aide close to Flynn said he would testify. "
+        "A spokesperson for Simon Harris said the minister would respond."
+    )
+    assert said(text) == []
+
+
+def test_a_role_with_a_place_before_the_name_is_that_person() -> None:
+    text = "Russian Ambassador to Norway Teimuraz Ramishvili said the talks went well."
+    assert said(text) == [("Teimuraz Ramishvili", "say", "the talks went well")]

@@ -721,9 +721,19 @@ class _Analyser:
         )
 
     def _name_in_role(self, subj: Any, token_person: dict[int, int]) -> tuple[Any, int] | None:
-        """The person a role phrase names ("Ambassador to Norway Teimuraz Ramishvili")."""
+        """The person a role phrase names ("Ambassador to Norway Teimuraz Ramishvili").
+
+        A person right after the preposition ("a spokesperson for Simon Harris", "an aide
+        close to Flynn") is whom the role serves, not who holds it: the role names nobody.
+        """
+        doc = subj.doc
         for tok in subj.subtree:
             if tok.i > subj.i and tok.i - subj.i <= 6 and tok.i in token_person:
+                first = tok.i
+                while first - 1 > subj.i and token_person.get(first - 1) == token_person[tok.i]:
+                    first -= 1
+                if doc[first - 1].dep_ == "prep" or doc[first - 1].tag_ == "IN":
+                    return None
                 return tok, token_person[tok.i]
         for tok in subj.subtree:
             if (
