@@ -271,13 +271,13 @@ def test_a_lone_given_name_does_not_join_a_full_name_through_its_first_part() ->
     assert entity_of["7:0"] == "Wang Yi"  # family name first
 
 
-def test_a_given_name_joins_through_its_first_part_when_nothing_else_fits() -> None:
+def test_a_lone_given_name_stays_alone_even_when_nothing_else_fits() -> None:
     people = [
-        PersonName("1:0", "Scott Pruitt", {"Scott Pruitt"}),
-        PersonName("2:0", "Scott", {"Scott"}),
+        PersonName("1:0", "Eva Cosse", {"Eva Cosse"}),
+        PersonName("2:0", "Eva", {"Eva"}),  # "Eva describes her six-month search…"
     ]
     entity_of = {m: e.name for e in merge_people(people) for m in e.members}
-    assert entity_of["2:0"] == "Scott Pruitt"
+    assert entity_of["2:0"] == "Eva"
 
 
 def test_a_shared_surname_that_does_not_speak_is_the_one_named_last() -> None:
@@ -357,3 +357,40 @@ def test_a_spokesperson_for_a_person_is_not_that_person() -> None:
 def test_a_role_with_a_place_before_the_name_is_that_person() -> None:
     text = "Russian Ambassador to Norway Teimuraz Ramishvili said the talks went well."
     assert said(text) == [("Teimuraz Ramishvili", "say", "the talks went well")]
+
+
+def test_content_that_is_only_a_pronoun_is_no_statement() -> None:
+    text = "Barack Obama denied the allegations, and James Clapper also has publicly denied them."
+    assert [w for w, *_ in said(text)] == ["Barack Obama"]
+
+
+def test_telling_the_truth_is_not_a_statement() -> None:
+    assert said("Yes, I did wonder if Karen Matthews was telling the truth.") == []
+
+
+def test_described_as_keeps_what_it_was_described_as() -> None:
+    text = "Konstantin Yaroshenko was convicted in 2011. He described his arrest as a provocation."
+    assert said(text) == [("Konstantin Yaroshenko", "describe", "his arrest as a provocation")]
+
+
+def test_meant_to_say_is_not_a_statement() -> None:
+    text = "Maimuna Aghliw smiled. The children told her that she meant to say qadeefa."
+    assert all(p != "say" for _, p, _ in said(text))
+
+
+def test_a_pronoun_does_not_stand_for_a_name_inside_the_quote() -> None:
+    text = (
+        "Defence Secretary Delfin Lorenzana announced the plan on Tuesday. "
+        '"We are entitled to all the economic benefits of Benham Rise," he added.'
+    )
+    assert [w for w, *_ in said(text)][-1] == "Delfin Lorenzana"
+
+
+def test_a_quote_keeps_its_first_word_that() -> None:
+    text = '"That is why we need a system," Lu Yuanzheng says.'
+    assert said(text) == [("Lu Yuanzheng", "say", "That is why we need a system")]
+
+
+def test_a_name_with_a_handle_is_no_person() -> None:
+    a = analyse("Willie Noone,@SIPTU said the strike would go on.")
+    assert all("@" not in p.name for p in a.people)

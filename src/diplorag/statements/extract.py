@@ -51,6 +51,12 @@ _NON_SPEAKERS = frozenset(
     "anyone everyone someone these those both all none".split()
 )
 _NEGATING_HEADS = frozenset({"refuse", "decline", "fail"})
+# Content that is only a pronoun says nothing by itself ("denied them", "confirmed it").
+_PRONOUN_CONTENT = frozenset("it them this that these those so him her one".split())
+# Verbs whose "as" phrase is part of what was said ("described his arrest as a provocation").
+_AS_VERBS = frozenset(
+    "describe brand characterize characterise label portray dub depict denounce hail".split()
+)
 # A clause under one of these marks is a reason or a condition, never what was said
 # ("Because the results… can be hard to measure, Prose suggests a different metric").
 _NOT_SAID_MARKS = frozenset({"because", "since", "if", "unless", "although", "though", "while"})
@@ -207,7 +213,7 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
         a += 1
     while b > a and text[b - 1] in _EDGE:
         b -= 1
-    if text[a : a + 5].lower() == "that " and b - a > 8:
+    if text[a : a + 5] == "that " and b - a > 8:  # "That is why…" opens a quote
         a += 5
     return a, b
 
@@ -272,7 +278,7 @@ class _Analyser:
         while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
             end -= 1
         name = text[start:end]
-        if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!'):
+        if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!@,'):
             return None
         return name, start, end, tokens[0].i
 
@@ -292,7 +298,7 @@ class _Analyser:
         if (
             not name
             or not _capitalised(name, self.rules)
-            or any(c in name for c in '"“”[](){}?!|/\\')
+            or any(c in name for c in '"“”[](){}?!|/\\@,')
         ):
             return None
         if any(fold(w) in self.rules.not_person_words for w in name.replace("-", " ").split()):
@@ -498,11 +504,13 @@ class _Analyser:
         ]
         if recent:  # the subject of this sentence or the one before, of that gender first
             return next((i for i in recent if people[i].gender == gender), recent[0])
+        # A person named only inside a quote is what the quote is about, not who speaks it
+        # ("…the economic benefits of Benham Rise," he added).
         latest = max(
             (
-                (p.last_before(pos), i)
+                (self._last_outside_quotes(p, pos), i)
                 for i, p in enumerate(people)
-                if p.last_before(pos) >= 0 and p.gender in (None, gender)
+                if self._last_outside_quotes(p, pos) >= 0 and p.gender in (None, gender)
             ),
             default=None,
         )
@@ -512,11 +520,19 @@ class _Analyser:
             if people[i].last_before(pos) >= 0 and people[i].gender in (None, gender):
                 return i
         seen = sorted(
-            (p.last_before(pos), i)
+            (self._last_outside_quotes(p, pos), i)
             for i, p in enumerate(people)
-            if p.last_before(pos) >= 0 and p.gender in (None, gender)
+            if self._last_outside_quotes(p, pos) >= 0 and p.gender in (None, gender)
         )
         return seen[-1][1] if seen else None
+
+    def _last_outside_quotes(self, person: Person, pos: int) -> int:
+        """Where the document last named ``person`` before ``pos`` outside a quote (-1: never)."""
+        i = bisect.bisect_right(person.seen, pos)
+        for at in reversed(person.seen[:i]):
+            if not _overlap(at, at + 1, self.quotes):
+                return at
+        return -1
 
     def _speaker(
         self, subj: Any, token_person: dict[int, int], offset: int
@@ -824,6 +840,7 @@ class _Analyser:
             and (c.i > verb.i or c.dep_ in _CONTENT_BEFORE)
             and (
                 c.dep_ != "prep"
+                or (c.lower_ == "as" and fold(verb.lemma_) in _AS_VERBS)
                 or (
                     c.lower_ in _CONTENT_PREPS
                     and fold(verb.lemma_) not in _CLAUSE_VERBS
@@ -975,8 +992,8 @@ class _Analyser:
             if predicate in self.rules.mental and speaker.person is None:
                 continue  # "the SNP believes…": the writer's analysis
             c_start, c_end = _trim(text, offset + content[0], offset + content[1])
-            if c_end - c_start < 3:
-                continue
+            if c_end - c_start < 3 or text[c_start:c_end].lower() in _PRONOUN_CONTENT:
+                continue  # "Clapper also has publicly denied them": nothing to show
             direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
             if not direct:
                 pred_end = offset + tok.idx + len(tok.text)

@@ -151,9 +151,9 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
     most frequent full form (ties: the longest). A document-level person known only by one
     word ("Lavrov") joins the one entity whose surname or family name that is, when exactly
     one entity has it; otherwise it stays an entity of its own. A given name is no surname:
-    "Scott" joins "Scott Pruitt" only when no full name ends in "Scott" and Scott is not
-    written family name first ("Wang" of "Wang Yi" is his family name, rules'
-    ``family_first``). A person of one gender never joins a person of the other.
+    a document that names someone only "Scott" or "Eva" does not join "Scott Pruitt" or "Eva
+    Cosse"; a first part joins only where names are written family name first ("Wang" of
+    "Wang Yi", rules' ``family_first``). A person of one gender never joins one of the other.
     """
     rules = rules or load_rules()
     people = list(people)
@@ -186,11 +186,11 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
                 parent[find(i)] = find(owner)
                 break
     surname_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
-    given_roots: dict[str, set[int]] = defaultdict(set)  # a first part that is a given name
     for i, ps in enumerate(parts):
         if len(ps) >= 2:
             surname_roots[ps[-1]].add(find(i))
-            (surname_roots if ps[0] in rules.family_first else given_roots)[ps[0]].add(find(i))
+            if ps[0] in rules.family_first:
+                surname_roots[ps[0]].add(find(i))
     size: Counter[int] = Counter(find(i) for i in range(len(people)))
     genders: dict[int, Counter[str]] = defaultdict(Counter)
     for i, p in enumerate(people):
@@ -206,7 +206,7 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
     for i, ps in enumerate(parts):
         if len(ps) != 1:
             continue
-        owners = surname_roots.get(ps[0]) or given_roots.get(ps[0], set())
+        owners = surname_roots.get(ps[0], set())
         gender = people[i].gender
         roots = sorted(
             {find(r) for r in owners if fits(find(r), gender)}, key=lambda r: (-size[r], r)
