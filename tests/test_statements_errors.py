@@ -394,3 +394,54 @@ def test_a_quote_keeps_its_first_word_that() -> None:
 def test_a_name_with_a_handle_is_no_person() -> None:
     a = analyse("Willie Noone,@SIPTU said the strike would go on.")
     assert all("@" not in p.name for p in a.people)
+
+
+def test_the_title_tells_which_of_two_namesakes_a_surname_is() -> None:
+    text = (
+        "Judge Jacqueline Linnane told Darren Byrne that she preferred the account of defendant "
+        "Michelle Byrne, no relation of the plaintiff. Counsel told the court Mr Byrne had "
+        "reversed into the car. Photographs of Ms Byrne's car were shown."
+    )
+    a = analyse(text)
+    names = {
+        text[m.start - 3 : m.start].strip(): a.people[m.person].name
+        for m in a.mentions
+        if m.text == "Byrne" and m.person is not None
+    }
+    assert names == {"Mr": "Darren Byrne", "Ms": "Michelle Byrne"}
+
+
+def test_a_family_and_role_words_are_no_person() -> None:
+    a = analyse(
+        "Five members of the Meehan family were inside the lift. "
+        "Deputy Assistant Commissioner told reporters the suspect was British."
+    )
+    assert a.people == []
+
+
+def test_a_heading_with_a_verb_is_not_part_of_a_name() -> None:
+    a = analyse("Defeating al-Shabab and dismembering Somalia. Experts say more is needed.")
+    assert all(not p.name.startswith("Defeating") for p in a.people)
+
+
+def test_a_question_is_not_a_statement() -> None:
+    assert said("What did the Kremlin say about young people?") == []
+
+
+def test_what_someone_is_asked_to_say_is_not_yet_said() -> None:
+    text = "Reince Priebus asked James Comey to talk to reporters about the stories."
+    assert all(p != "talk" for _, p, _ in said(text))
+
+
+def test_a_headline_glued_to_the_lede_is_not_the_content() -> None:
+    text = (
+        "Cadillac expects major sales growth General Motors Co's Cadillac expects sales in "
+        "China to continue growing at a double-digit rate this year."
+    )
+    found = said(text)
+    assert found and all(not c.startswith("major sales growth") for _, _, c in found)
+
+
+def test_a_byline_with_a_handle_does_not_speak() -> None:
+    text = "Willie Noone,@SIPTU said the strike would go on."
+    assert said(text) == []

@@ -60,6 +60,21 @@ _AS_VERBS = frozenset(
 # A clause under one of these marks is a reason or a condition, never what was said
 # ("Because the results… can be hard to measure, Prose suggests a different metric").
 _NOT_SAID_MARKS = frozenset({"because", "since", "if", "unless", "although", "though", "while"})
+_MALE_TITLES = frozenset({"mr", "sir", "lord"})
+_FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "dame", "lady", "madam"})
+# Words of a role phrase that NER takes for a name ("Permanent Representative").
+_ROLE_MODIFIERS = frozenset(
+    "assistant permanent acting senior junior associate executive special interim".split()
+)
+# Role words that are also surnames ("Stephen King", "John Major"): alone, they may be a name.
+_SURNAME_LIKE = frozenset(
+    "king queen prince judge pope cardinal chief head leader chair general major bishop mayor "
+    "sultan emir captain colonel lieutenant marshal chancellor deputy".split()
+)
+# A surname before one of these names a family ("the Meehan family", "the Meehan brothers").
+_KIN_GROUPS = frozenset(
+    "family brother sister sibling clan household twin couple dynasty cousin".split()
+)
 # A name before "'s Day" names a day, not a person ("St Patrick's Day").
 _DAYS = frozenset({"day", "eve", "night"})
 # What may stand before a name in one role phrase: "Russian Ambassador to Norway Teimuraz
@@ -226,6 +241,7 @@ class _Analyser:
         self.text = text
         self.rules = rules
         self.quotes = quote_regions(text)
+        self.quote_starts = [a for a, _ in self.quotes]  # sorted: the regions do not overlap
         self.out = DocumentAnalysis()
         self.last_subject: list[int] = []  # people who were subjects, most recent last
         self.subject_sentence: dict[int, int] = {}  # person → last sentence they were subject in
@@ -261,7 +277,8 @@ class _Analyser:
             # "Minister for Finance Michael Noonan": the portfolio is not a first name.
             (len(tokens) >= 3 and self._portfolio(tokens[0]))
             or tokens[0].lower_ in ("the", "a", "an")
-            or (len(tokens) >= 2 and tokens[0].tag_ == "VB")  # link text: "Follow St Patrick"
+            # Link text and headings: "Follow St Patrick", "Defeating al-Shabab".
+            or (len(tokens) >= 2 and tokens[0].tag_ in ("VB", "VBG"))
             or fold(tokens[0].text).strip(".") in self.rules.titles
             or not any(c.isalnum() for c in tokens[0].text)
         ):
@@ -282,6 +299,19 @@ class _Analyser:
             return None
         return name, start, end, tokens[0].i
 
+    def _title_gender(self, ent: Any) -> str | None:
+        """The gender a title right before (or opening) a name tells ("Mr Byrne", "Ms Byrne")."""
+        doc = ent.doc
+        words = [fold(ent[0].text).rstrip(".")]
+        if ent.start > 0:
+            words.append(fold(doc[ent.start - 1].text).rstrip("."))
+        for w in words:
+            if w in _FEMALE_TITLES:
+                return "female"
+            if w in _MALE_TITLES:
+                return "male"
+        return None
+
     def _portfolio(self, tok: Any) -> bool:
         """ "Minister for [Finance] Michael Noonan": a word of the role before a name."""
         doc = tok.doc
@@ -292,7 +322,13 @@ class _Analyser:
         )
 
     def _person_for(
-        self, name: str, pos: int, *, create: bool = True, speaking: bool = True
+        self,
+        name: str,
+        pos: int,
+        *,
+        create: bool = True,
+        speaking: bool = True,
+        gender: str | None = None,
     ) -> int | None:
         name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
         if (
@@ -301,8 +337,9 @@ class _Analyser:
             or any(c in name for c in '"“”[](){}?!|/\\@,')
         ):
             return None
-        if any(fold(w) in self.rules.not_person_words for w in name.replace("-", " ").split()):
-            return None  # "Trump Tower", "State Department", "Social Democrats"
+        words = [fold(w) for w in name.replace("-", " ").split()]
+        if any(w in self.rules.not_person_words for w in words) or self._role_words(words):
+            return None  # "Trump Tower", "State Department", "Assistant Commissioner"
         parts = name_parts(name, self.rules)
         if not parts:
             return None
@@ -322,6 +359,11 @@ class _Analyser:
                 people[best].name, people[best].parts = name, parts
         else:
             candidates = [i for i, p in enumerate(people) if matches(parts, p.parts)]
+            if gender is not None:
+                # "Mr Byrne" is Darren Byrne, "Ms Byrne" Michelle Byrne ("no relation").
+                fit = [i for i in candidates if people[i].gender in (None, gender)]
+                told = [i for i in fit if people[i].gender == gender]
+                candidates = told or fit
             if candidates:
                 # Two people with one surname ("Natalie Partida" and her grandmother "Margaret
                 # Partida"): the surname alone as a speaker is the one the story quotes;
@@ -407,6 +449,15 @@ class _Analyser:
             return True  # "People are crying…": a common noun capitalised by its place
         if len(ent) == 1 and self._inside_other_name(ent):
             return True
+        if self._role_words(words):
+            return True
+        # "the Meehan family", "the three Meehan brothers": a family, not one of them.
+        if (
+            len(ent) == 1
+            and root.dep_ in ("compound", "nmod", "amod")
+            and (fold(root.head.lemma_) in _KIN_GROUPS)
+        ):
+            return True
         # "St Patrick's Day", "Valentine's Day": a name that names a day.
         doc = ent.doc
         after = ent.end + (1 if ent.end < len(doc) and doc[ent.end].tag_ == "POS" else 0)
@@ -417,6 +468,16 @@ class _Analyser:
         # "Saint Isaac's Cathedral", "Trump Tower": a name that names a place.
         return root.dep_ in ("compound", "poss") and (
             fold(root.head.lemma_) in self.rules.not_person_words
+        )
+
+    def _role_words(self, words: list[str]) -> bool:
+        """Role words only ("Assistant Commissioner", "Permanent Representative", "Gen.")."""
+        allowed = self.rules.titles | self.rules.role_heads | _ROLE_MODIFIERS
+        one = words[0].strip(".") if len(words) == 1 else ""
+        return (
+            bool(words)
+            and all(w.strip(".") in allowed for w in words)
+            and (len(words) > 1 or one in self.rules.abbreviated_titles or one not in _SURNAME_LIKE)
         )
 
     def _inside_other_name(self, ent: Any) -> bool:
@@ -461,7 +522,9 @@ class _Analyser:
                     name, a, b, name_start = cleaned
                     mention = Mention(offset + a, offset + b, "PERSON", name)
                     speaking = ent.root.dep_ in ("nsubj", "nsubjpass")
-                    idx = self._person_for(name, offset + a, speaking=speaking)
+                    idx = self._person_for(
+                        name, offset + a, speaking=speaking, gender=self._title_gender(ent)
+                    )
                     if idx is not None:
                         mention.person = idx
                         person = self.out.people[idx]
@@ -530,7 +593,8 @@ class _Analyser:
         """Where the document last named ``person`` before ``pos`` outside a quote (-1: never)."""
         i = bisect.bisect_right(person.seen, pos)
         for at in reversed(person.seen[:i]):
-            if not _overlap(at, at + 1, self.quotes):
+            q = bisect.bisect_right(self.quote_starts, at) - 1
+            if q < 0 or at >= self.quotes[q][1]:
                 return at
         return -1
 
@@ -624,6 +688,8 @@ class _Analyser:
         name = text[a:b].strip()
         if not name[:1].isupper() and not name[:1].isdigit():
             return None  # "ireann": a fragment of a damaged name
+        if "@" in name or "," in name:
+            return None  # "Willie noone,@SIPTU": a tweet's byline run into the text
         return Speaker(label=ent.label_, name=name), offset + a, offset + a + len(name)
 
     def _is_media(self, speaker: Speaker) -> bool:
@@ -944,6 +1010,10 @@ class _Analyser:
                     continue
                 if tok.dep_ == "xcomp" and fold(tok.head.lemma_) in self.rules.attempts:
                     continue  # "trying to maintain the shell of the union": an action
+                if tok.dep_ == "xcomp" and fold(tok.head.lemma_) in self.rules.not_yet:
+                    continue  # "asking for the FBI to talk to reporters": not said (yet)
+                if _question(sent, tok):
+                    continue  # "What did the Kremlin say about young people?": a heading
                 if (
                     fold(tok.lemma_) in self.rules.mental
                     and not any(c.dep_ in ("ccomp", "parataxis") for c in tok.children)
@@ -998,6 +1068,11 @@ class _Analyser:
             if not direct:
                 pred_end = offset + tok.idx + len(tok.text)
                 c_start, c_end = self._one_sentence(c_start, c_end, m_start, m_end, pred_end)
+            repeat = text.find(f"{text[m_start:m_end]} {tok.text} ", c_start, c_end)
+            if repeat > c_start and not direct:
+                # A headline glued to its lede ("Cadillac expects major sales growth General
+                # Motors Co's Cadillac expects sales…"): what was said follows the repeat.
+                c_start, c_end = _trim(text, repeat + m_end - m_start + len(tok.text) + 2, c_end)
             if c_start < m_start < c_end and quoted is None:
                 # What was said ends where its speaker is named (a split quote, '"…," Lennon
                 # said, "…"', is the one exception).
@@ -1048,7 +1123,7 @@ class _Analyser:
                 if not self.last_subject or self.last_subject[-1] != idx:
                     self.last_subject.append(idx)
                 self.subject_sentence[idx] = self.sentence_no
-        return _cut_at_next_speaker(self.text, _outermost(found))
+        return _cut_at_next_speaker(self.text, _outermost(_without_headline(found)))
 
     def run(self, docs: Iterable[tuple[int, Any]]) -> DocumentAnalysis:
         sentences: list[tuple[int, int, list[Found]]] = []
@@ -1123,6 +1198,34 @@ class _Analyser:
 
 _OPENING_QUOTES = frozenset("\"“'‘«")
 _WEB = re.compile(r"https?://|www\.|@\w|^\s*(?:Follow|Read more|Related|Reporting by)\b")
+
+
+def _without_headline(found: list[Found]) -> list[Found]:
+    """Drop a statement whose content runs into the same speaker saying the same again: a
+    headline glued to the lede ("Cadillac expects major sales growth General Motors Co's
+    Cadillac expects sales in China to…")."""
+    return [
+        f
+        for f in found
+        if not any(
+            g is not f
+            and g.predicate == f.predicate
+            and g.speaker == f.speaker
+            and f.mention_start < g.mention_start < f.content_end
+            for g in found
+        )
+    ]
+
+
+def _question(sent: Any, verb: Any) -> bool:
+    """Whether ``verb`` is asked about, not reported ("What did the Kremlin say…?")."""
+    if not sent.text.rstrip(" \"'”’").endswith("?"):
+        return False
+    return any(c.tag_ in ("WP", "WRB", "WDT") and c.i < verb.i for c in verb.children) or any(
+        c.dep_ == "aux" and c.lower_ in ("did", "does", "do", "will") and c.i < verb.i
+        for c in verb.children
+        if any(s.dep_ == "nsubj" and c.i < s.i < verb.i for s in verb.children)
+    )
 
 
 def _capitalised(name: str, rules: Rules) -> bool:

@@ -25,6 +25,7 @@ class Rules:
     not_with_object: dict[str, frozenset[str]]
     silent_when_negated: frozenset[str]
     attempts: frozenset[str]
+    not_yet: frozenset[str]
     mental: frozenset[str]
     votes: frozenset[str]
     pronoun_gender: dict[str, str]
@@ -87,6 +88,7 @@ def load_rules() -> Rules:
         not_with_object={k: frozenset(v) for k, v in pred["not_with_object"].items()},
         silent_when_negated=frozenset(pred["silent_when_negated"].split()),
         attempts=frozenset(pred["attempts"].split()),
+        not_yet=frozenset(pred["not_yet"].split()),
         mental=frozenset(pred["mental"].split()),
         votes=frozenset(pred["votes"].split()),
         pronoun_gender=dict(data["speakers"]),
