@@ -445,3 +445,14 @@ def test_a_headline_glued_to_the_lede_is_not_the_content() -> None:
 def test_a_byline_with_a_handle_does_not_speak() -> None:
     text = "Willie Noone,@SIPTU said the strike would go on."
     assert said(text) == []
+
+
+def test_given_names_make_a_lone_surname_ambiguous() -> None:
+    people = [
+        PersonName("1:0", "Carlos Slim", {"Carlos Slim"}),
+        PersonName("2:0", "Carlos Ghosn", {"Carlos Ghosn"}),
+        PersonName("3:0", "Dionardo Carlos", {"Dionardo Carlos"}),
+        PersonName("4:0", "Carlos", {"Carlos"}),  # "Carlos the Jackal"
+    ]
+    entity_of = {m: e.name for e in merge_people(people) for m in e.members}
+    assert entity_of["4:0"] == "Carlos"

@@ -16,7 +16,7 @@ EXTRACTOR_VERSION = 7
 
 
 # Bump when merging people across documents changes (no re-parse needed, only a re-merge).
-MERGE_VERSION = 5
+MERGE_VERSION = 6
 
 
 def statements_version() -> int:

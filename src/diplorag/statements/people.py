@@ -152,8 +152,9 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
     word ("Lavrov") joins the one entity whose surname or family name that is, when exactly
     one entity has it; otherwise it stays an entity of its own. A given name is no surname:
     a document that names someone only "Scott" or "Eva" does not join "Scott Pruitt" or "Eva
-    Cosse"; a first part joins only where names are written family name first ("Wang" of
-    "Wang Yi", rules' ``family_first``). A person of one gender never joins one of the other.
+    Cosse", and the people with it as given name make it ambiguous ("Carlos" is not the one
+    Dionardo Carlos); a first part joins only where names are written family name first ("Wang"
+    of "Wang Yi", rules' ``family_first``). A person of one gender never joins one of the other.
     """
     rules = rules or load_rules()
     people = list(people)
@@ -186,11 +187,14 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
                 parent[find(i)] = find(owner)
                 break
     surname_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
+    given_roots: dict[str, set[int]] = defaultdict(set)  # a given name → roots (never joined)
     for i, ps in enumerate(parts):
         if len(ps) >= 2:
             surname_roots[ps[-1]].add(find(i))
             if ps[0] in rules.family_first:
                 surname_roots[ps[0]].add(find(i))
+            else:
+                given_roots[ps[0]].add(find(i))
     size: Counter[int] = Counter(find(i) for i in range(len(people)))
     genders: dict[int, Counter[str]] = defaultdict(Counter)
     for i, p in enumerate(people):
@@ -211,12 +215,19 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
         roots = sorted(
             {find(r) for r in owners if fits(find(r), gender)}, key=lambda r: (-size[r], r)
         )
+        # People with it as given name make a lone word ambiguous without being candidates:
+        # "Carlos" (the Jackal) is neither Carlos Slim nor Dionardo Carlos.
+        rivals = [
+            size[r]
+            for r in {find(g) for g in given_roots.get(ps[0], set())} - set(roots)
+            if fits(r, gender)
+        ] + [size[r] for r in roots[1:]]
         # A lone surname is the person who has it, or the one who has it in at least three
         # times as many documents as anyone else ("Haley": Nikki Haley, not Brad Haley).
-        if len(roots) == 1 or (len(roots) > 1 and size[roots[0]] >= 3 * size[roots[1]]):
+        if roots and (not rivals or size[roots[0]] >= 3 * max(rivals)):
             parent[i] = roots[0]
             continue
-        if roots:
+        if roots or rivals:
             continue  # ambiguous: stays on its own
         doc = people[i].key.split("\x00", 1)[0]
         same_doc = lone.setdefault((doc, ps[0]), i)
