@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from diplorag.statements import analyse_documents
 from diplorag.statements.extract import DocumentAnalysis
+from diplorag.statements.people import PersonName, merge_people
 
 
 def analyse(text: str) -> DocumentAnalysis:
@@ -212,3 +213,246 @@ def test_a_closer_role_fit_beats_a_higher_statement_count() -> None:
     assert found.how == "role"
     assert found.speakers[0].name == "Alexander Timonin"
     assert resolve("the Russian foreign minister", [lavrov, timonin]).speakers[0] == lavrov
+
+
+# -- version 7: abbreviated titles, lone words that name nobody, merges, spans ---------------
+
+
+def test_an_abbreviated_title_does_not_end_the_sentence() -> None:
+    text = "Pentagon spokesman Capt. Jeff Davis said the strike was lawful."
+    assert said(text) == [("Jeff Davis", "say", "the strike was lawful")]
+
+
+def test_two_abbreviated_titles_and_the_name_stays_without_them() -> None:
+    text = (
+        "Brig. Gen. Ray Ellis said the troops were ready. "
+        "Vice Adm. Joseph Aucoin told reporters the collision was under investigation."
+    )
+    assert [w for w, *_ in said(text)] == ["Ray Ellis", "Joseph Aucoin"]
+    assert {p.name for p in analyse(text).people} == {"Ray Ellis", "Joseph Aucoin"}
+
+
+def test_a_title_at_the_end_of_a_sentence_still_ends_it() -> None:
+    from diplorag.statements.parser import load_pipeline
+
+    doc = load_pipeline()("He was promoted to Gen. The army confirmed it on Friday.")
+    assert len(list(doc.sents)) == 2
+
+
+def test_abbreviated_titles_agree_with_the_sentence_splitter() -> None:
+    from diplorag.sentences import ABBREVIATIONS
+    from diplorag.statements.rules import load_rules
+
+    rules = load_rules()
+    # Every title diplorag.sentences knows as an abbreviation is one for the parse too.
+    assert ABBREVIATIONS & rules.titles <= rules.abbreviated_titles
+    assert rules.abbreviated_titles <= rules.titles
+
+
+def test_a_word_of_a_company_name_is_no_person() -> None:
+    a = analyse("Waitrose, John Lewis, Marks and Spencer and the Body Shop sell paper buds.")
+    assert [p.name for p in a.people] == ["John Lewis"]
+
+
+def test_link_text_and_a_day_are_no_person() -> None:
+    a = analyse("Some parades were cancelled. Follow St Patrick's Day celebrations live.")
+    assert a.people == []
+
+
+def test_a_lone_given_name_does_not_join_a_full_name_through_its_first_part() -> None:
+    people = [PersonName(f"{i}:0", "Scott Pruitt", {"Scott Pruitt"}, "male") for i in range(5)] + [
+        PersonName("9:0", "Scott", {"Scott"}, "female"),  # "The judge, Lady Scott, said…"
+        PersonName("8:0", "Wang Yi", {"Wang Yi"}),
+        PersonName("7:0", "Wang", {"Wang"}),
+        PersonName("6:0", "Rick Scott", {"Rick Scott"}, "male"),
+    ]
+    entity_of = {m: e.name for e in merge_people(people) for m in e.members}
+    assert entity_of["9:0"] == "Scott"  # neither Scott Pruitt nor Rick Scott (a man)
+    assert entity_of["7:0"] == "Wang Yi"  # family name first
+
+
+def test_a_lone_given_name_stays_alone_even_when_nothing_else_fits() -> None:
+    people = [
+        PersonName("1:0", "Eva Cosse", {"Eva Cosse"}),
+        PersonName("2:0", "Eva", {"Eva"}),  # "Eva describes her six-month search…"
+    ]
+    entity_of = {m: e.name for e in merge_people(people) for m in e.members}
+    assert entity_of["2:0"] == "Eva"
+
+
+def test_a_shared_surname_that_does_not_speak_is_the_one_named_last() -> None:
+    text = (
+        "The lawyer, Li Fang, told reporters the verdict was unjust.\n"
+        "In 2005 police detained a second man, Li Jun, for the crime. "
+        "During Li's detention, guards beat him."
+    )
+    a = analyse(text)
+    lone = [m.person for m in a.mentions if m.text == "Li"]
+    assert [a.people[i].name for i in lone if i is not None] == ["Li Jun"]
+
+
+def test_an_attempt_is_not_a_statement() -> None:
+    text = "Before everything goes down the drain, Merkel is trying to maintain the union."
+    assert said(text) == []
+
+
+def test_a_failure_to_declare_is_not_a_statement() -> None:
+    text = "Senator Antonio Trillanes said Duterte failed to declare the deposits."
+    assert [p for _, p, _ in said(text)] == ["say"]
+
+
+def test_an_intention_is_not_a_statement() -> None:
+    text = 'Sigmar Gabriel noted he expected to discuss "multiple conflicts."'
+    assert [(p, c) for _, p, c in said(text)] == [
+        ("note", 'he expected to discuss "multiple conflicts')
+    ]
+
+
+def test_claiming_responsibility_is_not_a_statement() -> None:
+    text = "Ahmed Shah, who claimed responsibility for the bombing, was arrested on Friday."
+    assert said(text) == []
+
+
+def test_spoke_out_against_saying_is_the_clause_of_saying() -> None:
+    text = (
+        "Foreign Minister Sergei Lavrov spoke out against the test, saying in a statement "
+        'that it was in "defiant disregard" of UN resolutions.'
+    )
+    assert ("Sergei Lavrov", "speak", 'it was in "defiant disregard" of UN resolutions') in said(
+        text
+    )
+
+
+def test_a_reason_clause_is_not_what_was_said() -> None:
+    text = "Because the results can be hard to measure, Francine Prose suggests a new metric."
+    assert said(text) == [("Francine Prose", "suggest", "a new metric")]
+
+
+def test_a_quote_does_not_run_on_into_a_paragraph_without_a_quote_mark() -> None:
+    text = (
+        '"We will win this case, and we will win it soon, believe me,'
+        " Donald Trump said of the ban.\n"
+        "For one thing, Washington state could move quickly for a court order.\n"
+        "Follow Julie Pace at http://twitter.com/jpaceDC"
+    )
+    found = said(text)
+    assert all("Washington state" not in c and "Follow" not in c for _, _, c in found)
+
+
+def test_a_quote_goes_on_in_a_paragraph_that_opens_with_a_quote_mark() -> None:
+    text = (
+        '"We are very concerned about the situation," Sergei Lavrov said.\n"The talks must go on."'
+    )
+    assert [c for _, _, c in said(text)][-1] == "The talks must go on"
+
+
+def test_a_spokesperson_for_a_person_is_not_that_person() -> None:
+    text = (
+        "Michael Flynn resigned on Monday. An aide close to Flynn said he would testify. "
+        "A spokesperson for Simon Harris said the minister would respond."
+    )
+    assert said(text) == []
+
+
+def test_a_role_with_a_place_before_the_name_is_that_person() -> None:
+    text = "Russian Ambassador to Norway Teimuraz Ramishvili said the talks went well."
+    assert said(text) == [("Teimuraz Ramishvili", "say", "the talks went well")]
+
+
+def test_content_that_is_only_a_pronoun_is_no_statement() -> None:
+    text = "Barack Obama denied the allegations, and James Clapper also has publicly denied them."
+    assert [w for w, *_ in said(text)] == ["Barack Obama"]
+
+
+def test_telling_the_truth_is_not_a_statement() -> None:
+    assert said("Yes, I did wonder if Karen Matthews was telling the truth.") == []
+
+
+def test_described_as_keeps_what_it_was_described_as() -> None:
+    text = "Konstantin Yaroshenko was convicted in 2011. He described his arrest as a provocation."
+    assert said(text) == [("Konstantin Yaroshenko", "describe", "his arrest as a provocation")]
+
+
+def test_meant_to_say_is_not_a_statement() -> None:
+    text = "Maimuna Aghliw smiled. The children told her that she meant to say qadeefa."
+    assert all(p != "say" for _, p, _ in said(text))
+
+
+def test_a_pronoun_does_not_stand_for_a_name_inside_the_quote() -> None:
+    text = (
+        "Defence Secretary Delfin Lorenzana announced the plan on Tuesday. "
+        '"We are entitled to all the economic benefits of Benham Rise," he added.'
+    )
+    assert [w for w, *_ in said(text)][-1] == "Delfin Lorenzana"
+
+
+def test_a_quote_keeps_its_first_word_that() -> None:
+    text = '"That is why we need a system," Lu Yuanzheng says.'
+    assert said(text) == [("Lu Yuanzheng", "say", "That is why we need a system")]
+
+
+def test_a_name_with_a_handle_is_no_person() -> None:
+    a = analyse("Willie Noone,@SIPTU said the strike would go on.")
+    assert all("@" not in p.name for p in a.people)
+
+
+def test_the_title_tells_which_of_two_namesakes_a_surname_is() -> None:
+    text = (
+        "Judge Jacqueline Linnane told Darren Byrne that she preferred the account of defendant "
+        "Michelle Byrne, no relation of the plaintiff. Counsel told the court Mr Byrne had "
+        "reversed into the car. Photographs of Ms Byrne's car were shown."
+    )
+    a = analyse(text)
+    names = {
+        text[m.start - 3 : m.start].strip(): a.people[m.person].name
+        for m in a.mentions
+        if m.text == "Byrne" and m.person is not None
+    }
+    assert names == {"Mr": "Darren Byrne", "Ms": "Michelle Byrne"}
+
+
+def test_a_family_and_role_words_are_no_person() -> None:
+    a = analyse(
+        "Five members of the Meehan family were inside the lift. "
+        "Deputy Assistant Commissioner told reporters the suspect was British."
+    )
+    assert a.people == []
+
+
+def test_a_heading_with_a_verb_is_not_part_of_a_name() -> None:
+    a = analyse("Defeating al-Shabab and dismembering Somalia. Experts say more is needed.")
+    assert all(not p.name.startswith("Defeating") for p in a.people)
+
+
+def test_a_question_is_not_a_statement() -> None:
+    assert said("What did the Kremlin say about young people?") == []
+
+
+def test_what_someone_is_asked_to_say_is_not_yet_said() -> None:
+    text = "Reince Priebus asked James Comey to talk to reporters about the stories."
+    assert all(p != "talk" for _, p, _ in said(text))
+
+
+def test_a_headline_glued_to_the_lede_is_not_the_content() -> None:
+    text = (
+        "Cadillac expects major sales growth General Motors Co's Cadillac expects sales in "
+        "China to continue growing at a double-digit rate this year."
+    )
+    found = said(text)
+    assert found and all(not c.startswith("major sales growth") for _, _, c in found)
+
+
+def test_a_byline_with_a_handle_does_not_speak() -> None:
+    text = "Willie Noone,@SIPTU said the strike would go on."
+    assert said(text) == []
+
+
+def test_given_names_make_a_lone_surname_ambiguous() -> None:
+    people = [
+        PersonName("1:0", "Carlos Slim", {"Carlos Slim"}),
+        PersonName("2:0", "Carlos Ghosn", {"Carlos Ghosn"}),
+        PersonName("3:0", "Dionardo Carlos", {"Dionardo Carlos"}),
+        PersonName("4:0", "Carlos", {"Carlos"}),  # "Carlos the Jackal"
+    ]
+    entity_of = {m: e.name for e in merge_people(people) for m in e.members}
+    assert entity_of["4:0"] == "Carlos"

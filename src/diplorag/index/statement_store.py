@@ -161,14 +161,19 @@ class StatementStore:
     def rebuild_speakers(self) -> int:
         """Merge document-level people into corpus-wide speakers; returns how many people."""
         rows = self._db.execute(
-            "SELECT doc_id, local, name, aliases, roles FROM persons"
+            "SELECT doc_id, local, name, aliases, roles, gender FROM persons"
         ).fetchall()
         people = [
-            PersonName(key=f"{doc_id}\x00{local}", name=name, aliases=set(json.loads(aliases)))
-            for doc_id, local, name, aliases, _ in rows
+            PersonName(
+                key=f"{doc_id}\x00{local}",
+                name=name,
+                aliases=set(json.loads(aliases)),
+                gender=gender,
+            )
+            for doc_id, local, name, aliases, _, gender in rows
         ]
         roles_of = {
-            f"{doc_id}\x00{local}": json.loads(roles) for doc_id, local, _, _, roles in rows
+            f"{doc_id}\x00{local}": json.loads(roles) for doc_id, local, _, _, roles, _ in rows
         }
         entities = merge_people(people)
         self._db.execute("DELETE FROM speakers")

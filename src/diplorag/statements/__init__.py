@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Iterator
 from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 6
+EXTRACTOR_VERSION = 7
 
 
 # Bump when merging people across documents changes (no re-parse needed, only a re-merge).
-MERGE_VERSION = 3
+MERGE_VERSION = 6
 
 
 def statements_version() -> int:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from diplorag.sentences import ABBREVIATIONS
 from diplorag.statements.people import matches, name_parts, same_name
 from diplorag.statements.roles import role_match
 from diplorag.statements.rules import Rules, fold, load_rules
@@ -50,6 +51,32 @@ _NON_SPEAKERS = frozenset(
     "anyone everyone someone these those both all none".split()
 )
 _NEGATING_HEADS = frozenset({"refuse", "decline", "fail"})
+# Content that is only a pronoun says nothing by itself ("denied them", "confirmed it").
+_PRONOUN_CONTENT = frozenset("it them this that these those so him her one".split())
+# Verbs whose "as" phrase is part of what was said ("described his arrest as a provocation").
+_AS_VERBS = frozenset(
+    "describe brand characterize characterise label portray dub depict denounce hail".split()
+)
+# A clause under one of these marks is a reason or a condition, never what was said
+# ("Because the results… can be hard to measure, Prose suggests a different metric").
+_NOT_SAID_MARKS = frozenset({"because", "since", "if", "unless", "although", "though", "while"})
+_MALE_TITLES = frozenset({"mr", "sir", "lord"})
+_FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "dame", "lady", "madam"})
+# Words of a role phrase that NER takes for a name ("Permanent Representative").
+_ROLE_MODIFIERS = frozenset(
+    "assistant permanent acting senior junior associate executive special interim".split()
+)
+# Role words that are also surnames ("Stephen King", "John Major"): alone, they may be a name.
+_SURNAME_LIKE = frozenset(
+    "king queen prince judge pope cardinal chief head leader chair general major bishop mayor "
+    "sultan emir captain colonel lieutenant marshal chancellor deputy".split()
+)
+# A surname before one of these names a family ("the Meehan family", "the Meehan brothers").
+_KIN_GROUPS = frozenset(
+    "family brother sister sibling clan household twin couple dynasty cousin".split()
+)
+# A name before "'s Day" names a day, not a person ("St Patrick's Day").
+_DAYS = frozenset({"day", "eve", "night"})
 # What may stand before a name in one role phrase: "Russian Ambassador to Norway Teimuraz
 # Ramishvili", "Croatian Deputy Prime Minister and Defense Minister Ivan Anušić".
 _ROLE_DEPS = frozenset(
@@ -74,9 +101,8 @@ _OPEN, _CLOSE = "“„«", "”»"
 # two lower-case letters, so "U.S. Army", "St. Louis" and initials do not end anything.
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9%)\]]{2})[.!?][\"”’]?(?:\s*[-–—]+\s*|\s+)(?=[\"“]?[A-Z])")
 _LEAD_IN = re.compile(r"(?:Speaking|Talking|Writing|Addressing|Responding|Asked)\b")
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr inc co corp ltd gen col lt sen rep gov prof vs no".split()
-)
+# Words whose full stop ends no sentence: diplorag.sentences' list and the rules' titles.
+_ABBREVIATIONS = ABBREVIATIONS | load_rules().abbreviated_titles
 # Damaged text runs an organisation's name into the next sentence ("The Atlanta Journal
 # Constitution.- Huge Trump").
 _NAME_END = re.compile(r"(?<=[a-z]{2})\.(?:\s*-|\s+(?=[A-Z]))")
@@ -202,7 +228,7 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
         a += 1
     while b > a and text[b - 1] in _EDGE:
         b -= 1
-    if text[a : a + 5].lower() == "that " and b - a > 8:
+    if text[a : a + 5] == "that " and b - a > 8:  # "That is why…" opens a quote
         a += 5
     return a, b
 
@@ -215,6 +241,7 @@ class _Analyser:
         self.text = text
         self.rules = rules
         self.quotes = quote_regions(text)
+        self.quote_starts = [a for a, _ in self.quotes]  # sorted: the regions do not overlap
         self.out = DocumentAnalysis()
         self.last_subject: list[int] = []  # people who were subjects, most recent last
         self.subject_sentence: dict[int, int] = {}  # person → last sentence they were subject in
@@ -250,6 +277,8 @@ class _Analyser:
             # "Minister for Finance Michael Noonan": the portfolio is not a first name.
             (len(tokens) >= 3 and self._portfolio(tokens[0]))
             or tokens[0].lower_ in ("the", "a", "an")
+            # Link text and headings: "Follow St Patrick", "Defeating al-Shabab".
+            or (len(tokens) >= 2 and tokens[0].tag_ in ("VB", "VBG"))
             or fold(tokens[0].text).strip(".") in self.rules.titles
             or not any(c.isalnum() for c in tokens[0].text)
         ):
@@ -266,9 +295,22 @@ class _Analyser:
         while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
             end -= 1
         name = text[start:end]
-        if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!'):
+        if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!@,'):
             return None
         return name, start, end, tokens[0].i
+
+    def _title_gender(self, ent: Any) -> str | None:
+        """The gender a title right before (or opening) a name tells ("Mr Byrne", "Ms Byrne")."""
+        doc = ent.doc
+        words = [fold(ent[0].text).rstrip(".")]
+        if ent.start > 0:
+            words.append(fold(doc[ent.start - 1].text).rstrip("."))
+        for w in words:
+            if w in _FEMALE_TITLES:
+                return "female"
+            if w in _MALE_TITLES:
+                return "male"
+        return None
 
     def _portfolio(self, tok: Any) -> bool:
         """ "Minister for [Finance] Michael Noonan": a word of the role before a name."""
@@ -279,16 +321,25 @@ class _Analyser:
             and fold(doc[tok.i - 2].lemma_) in self.rules.role_heads | self.rules.titles
         )
 
-    def _person_for(self, name: str, pos: int, *, create: bool = True) -> int | None:
+    def _person_for(
+        self,
+        name: str,
+        pos: int,
+        *,
+        create: bool = True,
+        speaking: bool = True,
+        gender: str | None = None,
+    ) -> int | None:
         name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
         if (
             not name
             or not _capitalised(name, self.rules)
-            or any(c in name for c in '"“”[](){}?!|/\\')
+            or any(c in name for c in '"“”[](){}?!|/\\@,')
         ):
             return None
-        if any(fold(w) in self.rules.not_person_words for w in name.replace("-", " ").split()):
-            return None  # "Trump Tower", "State Department", "Social Democrats"
+        words = [fold(w) for w in name.replace("-", " ").split()]
+        if any(w in self.rules.not_person_words for w in words) or self._role_words(words):
+            return None  # "Trump Tower", "State Department", "Assistant Commissioner"
         parts = name_parts(name, self.rules)
         if not parts:
             return None
@@ -308,10 +359,19 @@ class _Analyser:
                 people[best].name, people[best].parts = name, parts
         else:
             candidates = [i for i, p in enumerate(people) if matches(parts, p.parts)]
+            if gender is not None:
+                # "Mr Byrne" is Darren Byrne, "Ms Byrne" Michelle Byrne ("no relation").
+                fit = [i for i in candidates if people[i].gender in (None, gender)]
+                told = [i for i in fit if people[i].gender == gender]
+                candidates = told or fit
             if candidates:
                 # Two people with one surname ("Natalie Partida" and her grandmother "Margaret
-                # Partida"): the surname alone is the one the story quotes.
-                best = max(candidates, key=lambda i: (i in self.spoke, people[i].last_before(pos)))
+                # Partida"): the surname alone as a speaker is the one the story quotes;
+                # anywhere else ("During Wang's detention") it is the one named last.
+                best = max(
+                    candidates,
+                    key=lambda i: (speaking and i in self.spoke, people[i].last_before(pos)),
+                )
         if best is None:
             if not create:
                 return None
@@ -387,9 +447,63 @@ class _Analyser:
         root = ent.root
         if len(ent) == 1 and root.is_sent_start and root.tag_ == "NNS":
             return True  # "People are crying…": a common noun capitalised by its place
+        if len(ent) == 1 and self._inside_other_name(ent):
+            return True
+        if self._role_words(words):
+            return True
+        # "the Meehan family", "the three Meehan brothers": a family, not one of them.
+        if (
+            len(ent) == 1
+            and root.dep_ in ("compound", "nmod", "amod")
+            and (fold(root.head.lemma_) in _KIN_GROUPS)
+        ):
+            return True
+        # "St Patrick's Day", "Valentine's Day": a name that names a day.
+        doc = ent.doc
+        after = ent.end + (1 if ent.end < len(doc) and doc[ent.end].tag_ == "POS" else 0)
+        if ent[-1].tag_ == "POS" or after > ent.end:
+            nxt = doc[after] if after < len(doc) else None
+            if nxt is not None and nxt.text[:1].isupper() and fold(nxt.lemma_) in _DAYS:
+                return True
         # "Saint Isaac's Cathedral", "Trump Tower": a name that names a place.
         return root.dep_ in ("compound", "poss") and (
             fold(root.head.lemma_) in self.rules.not_person_words
+        )
+
+    def _role_words(self, words: list[str]) -> bool:
+        """Role words only ("Assistant Commissioner", "Permanent Representative", "Gen.")."""
+        allowed = self.rules.titles | self.rules.role_heads | _ROLE_MODIFIERS
+        one = words[0].strip(".") if len(words) == 1 else ""
+        return (
+            bool(words)
+            and all(w.strip(".") in allowed for w in words)
+            and (len(words) > 1 or one in self.rules.abbreviated_titles or one not in _SURNAME_LIKE)
+        )
+
+    def _inside_other_name(self, ent: Any) -> bool:
+        """A lone word NER calls PERSON inside a name that is not a person's: "Marks and
+        [Spencer]", "Procter & [Gamble]", "[Spencer] Stuart Group"."""
+        doc = ent.doc
+        i = ent.start
+        if i >= 2 and doc[i - 1].lower_ in ("and", "&"):
+            # "Trump and Putin", "the EU and Merkel" are two names; "Marks and Spencer" one
+            # shop: a one-word company (not an acronym) and a word that names nobody so far.
+            before = doc[i - 2]
+            word = name_parts(ent.text, self.rules)
+            known = any(word and word[0] in p.parts for p in self.out.people if len(p.parts) > 1)
+            if (
+                before.ent_type_ == "ORG"
+                and before.ent_iob_ == "B"
+                and doc[i - 1].ent_type_ != "ORG"
+                and not before.text.isupper()
+                and not known
+            ):
+                return True
+        root = ent.root
+        return (
+            root.dep_ == "compound"
+            and root.head.pos_ == "PROPN"
+            and root.head.ent_type_ in ("ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT")
         )
 
     def _register_entities(self, doc: Any, offset: int) -> dict[int, int]:
@@ -407,7 +521,10 @@ class _Analyser:
                 if cleaned is not None:
                     name, a, b, name_start = cleaned
                     mention = Mention(offset + a, offset + b, "PERSON", name)
-                    idx = self._person_for(name, offset + a)
+                    speaking = ent.root.dep_ in ("nsubj", "nsubjpass")
+                    idx = self._person_for(
+                        name, offset + a, speaking=speaking, gender=self._title_gender(ent)
+                    )
                     if idx is not None:
                         mention.person = idx
                         person = self.out.people[idx]
@@ -450,11 +567,13 @@ class _Analyser:
         ]
         if recent:  # the subject of this sentence or the one before, of that gender first
             return next((i for i in recent if people[i].gender == gender), recent[0])
+        # A person named only inside a quote is what the quote is about, not who speaks it
+        # ("…the economic benefits of Benham Rise," he added).
         latest = max(
             (
-                (p.last_before(pos), i)
+                (self._last_outside_quotes(p, pos), i)
                 for i, p in enumerate(people)
-                if p.last_before(pos) >= 0 and p.gender in (None, gender)
+                if self._last_outside_quotes(p, pos) >= 0 and p.gender in (None, gender)
             ),
             default=None,
         )
@@ -464,11 +583,20 @@ class _Analyser:
             if people[i].last_before(pos) >= 0 and people[i].gender in (None, gender):
                 return i
         seen = sorted(
-            (p.last_before(pos), i)
+            (self._last_outside_quotes(p, pos), i)
             for i, p in enumerate(people)
-            if p.last_before(pos) >= 0 and p.gender in (None, gender)
+            if self._last_outside_quotes(p, pos) >= 0 and p.gender in (None, gender)
         )
         return seen[-1][1] if seen else None
+
+    def _last_outside_quotes(self, person: Person, pos: int) -> int:
+        """Where the document last named ``person`` before ``pos`` outside a quote (-1: never)."""
+        i = bisect.bisect_right(person.seen, pos)
+        for at in reversed(person.seen[:i]):
+            q = bisect.bisect_right(self.quote_starts, at) - 1
+            if q < 0 or at >= self.quotes[q][1]:
+                return at
+        return -1
 
     def _speaker(
         self, subj: Any, token_person: dict[int, int], offset: int
@@ -560,6 +688,8 @@ class _Analyser:
         name = text[a:b].strip()
         if not name[:1].isupper() and not name[:1].isdigit():
             return None  # "ireann": a fragment of a damaged name
+        if "@" in name or "," in name:
+            return None  # "Willie noone,@SIPTU": a tweet's byline run into the text
         return Speaker(label=ent.label_, name=name), offset + a, offset + a + len(name)
 
     def _is_media(self, speaker: Speaker) -> bool:
@@ -673,9 +803,19 @@ class _Analyser:
         )
 
     def _name_in_role(self, subj: Any, token_person: dict[int, int]) -> tuple[Any, int] | None:
-        """The person a role phrase names ("Ambassador to Norway Teimuraz Ramishvili")."""
+        """The person a role phrase names ("Ambassador to Norway Teimuraz Ramishvili").
+
+        A person right after the preposition ("a spokesperson for Simon Harris", "an aide
+        close to Flynn") is whom the role serves, not who holds it: the role names nobody.
+        """
+        doc = subj.doc
         for tok in subj.subtree:
             if tok.i > subj.i and tok.i - subj.i <= 6 and tok.i in token_person:
+                first = tok.i
+                while first - 1 > subj.i and token_person.get(first - 1) == token_person[tok.i]:
+                    first -= 1
+                if doc[first - 1].dep_ == "prep" or doc[first - 1].tag_ == "IN":
+                    return None
                 return tok, token_person[tok.i]
         for tok in subj.subtree:
             if (
@@ -766,6 +906,7 @@ class _Analyser:
             and (c.i > verb.i or c.dep_ in _CONTENT_BEFORE)
             and (
                 c.dep_ != "prep"
+                or (c.lower_ == "as" and fold(verb.lemma_) in _AS_VERBS)
                 or (
                     c.lower_ in _CONTENT_PREPS
                     and fold(verb.lemma_) not in _CLAUSE_VERBS
@@ -774,6 +915,23 @@ class _Analyser:
                 )
             )
         ]
+        if kids and all(c.dep_ == "prep" for c in kids):
+            # "spoke out against the test, …, saying in a statement that it was…": what was
+            # said is the clause of "saying", not the object of the preposition.
+            for c in verb.children:
+                if c.dep_ == "advcl" and c.i > verb.i and c.tag_ == "VBG":
+                    said = (
+                        [g for g in c.children if g.dep_ == "ccomp"]
+                        or [
+                            g  # "saying in a statement that it was…" (parsed as the statement's)
+                            for g in c.subtree
+                            if g.dep_ in ("acl", "ccomp")
+                            and any(m.dep_ == "mark" and m.lower_ == "that" for m in g.children)
+                        ][:1]
+                    )
+                    if said and self.rules.predicate(fold(c.lemma_)):
+                        lo, hi = said[0].left_edge.i, said[-1].right_edge.i
+                        return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
         if fold(verb.lemma_) in self.rules.light:  # "expressed concern", "shared that…"
             kids = [c for c in kids if c.dep_ in ("dobj", "ccomp")]
         before = [c for c in kids if c.i < verb.i]
@@ -802,6 +960,10 @@ class _Analyser:
             )
             hi = max(c.right_edge.i for c in kids)
             return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
+        if verb.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ in _NOT_SAID_MARKS for c in verb.children
+        ):
+            return None
         inverted = verb.dep_ in ("parataxis", "advcl") or (
             verb.dep_ in ("ccomp", "conj") and not self.rules.predicate(fold(verb.head.lemma_))
         )
@@ -846,6 +1008,18 @@ class _Analyser:
                     continue
                 if any(c.dep_ == "auxpass" for c in tok.children) or not self._has_needed(tok):
                     continue
+                if tok.dep_ == "xcomp" and fold(tok.head.lemma_) in self.rules.attempts:
+                    continue  # "trying to maintain the shell of the union": an action
+                if tok.dep_ == "xcomp" and fold(tok.head.lemma_) in self.rules.not_yet:
+                    continue  # "asking for the FBI to talk to reporters": not said (yet)
+                if _question(sent, tok):
+                    continue  # "What did the Kremlin say about young people?": a heading
+                if (
+                    fold(tok.lemma_) in self.rules.mental
+                    and not any(c.dep_ in ("ccomp", "parataxis") for c in tok.children)
+                    and any(c.dep_ == "xcomp" for c in tok.children)
+                ):
+                    continue  # "expected to discuss…": an intention, not what was said
                 governing = [tok, tok.head] if tok.dep_ == "conj" else [tok]
                 if any(
                     c.dep_ == "aux" and c.lower_ in _MODALS for g in governing for c in g.children
@@ -888,12 +1062,17 @@ class _Analyser:
             if predicate in self.rules.mental and speaker.person is None:
                 continue  # "the SNP believes…": the writer's analysis
             c_start, c_end = _trim(text, offset + content[0], offset + content[1])
-            if c_end - c_start < 3:
-                continue
+            if c_end - c_start < 3 or text[c_start:c_end].lower() in _PRONOUN_CONTENT:
+                continue  # "Clapper also has publicly denied them": nothing to show
             direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
             if not direct:
                 pred_end = offset + tok.idx + len(tok.text)
                 c_start, c_end = self._one_sentence(c_start, c_end, m_start, m_end, pred_end)
+            repeat = text.find(f"{text[m_start:m_end]} {tok.text} ", c_start, c_end)
+            if repeat > c_start and not direct:
+                # A headline glued to its lede ("Cadillac expects major sales growth General
+                # Motors Co's Cadillac expects sales…"): what was said follows the repeat.
+                c_start, c_end = _trim(text, repeat + m_end - m_start + len(tok.text) + 2, c_end)
             if c_start < m_start < c_end and quoted is None:
                 # What was said ends where its speaker is named (a split quote, '"…," Lennon
                 # said, "…"', is the one exception).
@@ -944,7 +1123,7 @@ class _Analyser:
                 if not self.last_subject or self.last_subject[-1] != idx:
                     self.last_subject.append(idx)
                 self.subject_sentence[idx] = self.sentence_no
-        return _cut_at_next_speaker(self.text, _outermost(found))
+        return _cut_at_next_speaker(self.text, _outermost(_without_headline(found)))
 
     def run(self, docs: Iterable[tuple[int, Any]]) -> DocumentAnalysis:
         sentences: list[tuple[int, int, list[Found]]] = []
@@ -959,6 +1138,24 @@ class _Analyser:
         for _, _, got in sentences:
             self.out.statements.extend(got)
         return self.out
+
+    def _not_continued(self, before: int, start: int) -> bool:
+        """Whether the sentence at ``start`` cannot go on with a quote that ran to ``before``.
+
+        A quote that goes on in a new paragraph opens it with a quote mark; without one, a
+        quote mark the text lost runs on into the writer's own text. A link or a byline
+        ("Follow Julie Pace at http://…") is never anyone's words.
+        """
+        end = self.text.find("\n", start)
+        sentence = self.text[start : end if end >= 0 else len(self.text)]
+        if _WEB.search(sentence[:300]):
+            return True
+        if "\n" not in self.text[before:start]:
+            return False
+        line = self.text.rfind("\n", 0, start) + 1
+        first_of_paragraph = not self.text[line:start].strip()
+        opens = self.text[start:].lstrip()[:1] in _OPENING_QUOTES
+        return not (first_of_paragraph and opens)
 
     def _continue_quotes(self, sentences: list[tuple[int, int, list[Found]]]) -> None:
         """Sentences inside a quote with no predicate of their own keep the quote's speaker."""
@@ -978,7 +1175,7 @@ class _Analyser:
             same_region = any(
                 a <= previous.content_end and b >= start for a, b in self.quotes if a < end
             )
-            if not (same_region or follows):
+            if not (same_region or follows) or self._not_continued(previous.content_end, start):
                 previous = None
                 continue
             c_start, c_end = _trim(self.text, start, end)
@@ -997,6 +1194,38 @@ class _Analyser:
             )
             got.append(cont)
             previous = cont
+
+
+_OPENING_QUOTES = frozenset("\"“'‘«")
+_WEB = re.compile(r"https?://|www\.|@\w|^\s*(?:Follow|Read more|Related|Reporting by)\b")
+
+
+def _without_headline(found: list[Found]) -> list[Found]:
+    """Drop a statement whose content runs into the same speaker saying the same again: a
+    headline glued to the lede ("Cadillac expects major sales growth General Motors Co's
+    Cadillac expects sales in China to…")."""
+    return [
+        f
+        for f in found
+        if not any(
+            g is not f
+            and g.predicate == f.predicate
+            and g.speaker == f.speaker
+            and f.mention_start < g.mention_start < f.content_end
+            for g in found
+        )
+    ]
+
+
+def _question(sent: Any, verb: Any) -> bool:
+    """Whether ``verb`` is asked about, not reported ("What did the Kremlin say…?")."""
+    if not sent.text.rstrip(" \"'”’").endswith("?"):
+        return False
+    return any(c.tag_ in ("WP", "WRB", "WDT") and c.i < verb.i for c in verb.children) or any(
+        c.dep_ == "aux" and c.lower_ in ("did", "does", "do", "will") and c.i < verb.i
+        for c in verb.children
+        if any(s.dep_ == "nsubj" and c.i < s.i < verb.i for s in verb.children)
+    )
 
 
 def _capitalised(name: str, rules: Rules) -> bool:

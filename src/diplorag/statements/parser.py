@@ -96,7 +96,46 @@ def load_pipeline() -> Language:
     _verify(folder)
     nlp = spacy.load(folder, exclude=list(DISABLED))
     nlp.max_length = 2_000_000
+    _keep_titles_in_sentence(nlp)
     return nlp
+
+
+def _keep_titles_in_sentence(nlp: Language) -> None:
+    """Make an abbreviated title ("Capt.", "Brig.") one token that never ends a sentence.
+
+    The English tokenizer splits "Capt." into "Capt" + ".", and the parser then ends the
+    sentence there: "Pentagon spokesman Capt. Jeff Davis said…" lost its speaker. Each title
+    of the rules' ``abbreviated_titles`` becomes a tokenizer special case, and a component
+    before the parser forbids a sentence start on the proper noun after it.
+    """
+    from spacy.language import Language
+    from spacy.symbols import ORTH
+
+    from diplorag.statements.rules import load_rules
+
+    titles = load_rules().abbreviated_titles
+    tokenizer: Any = nlp.tokenizer  # typed as any callable; it is spaCy's Tokenizer
+    for title in titles:
+        for form in (f"{title.capitalize()}.", f"{title.upper()}."):
+            if len(tokenizer(form)) > 1:  # "Mr." is one token already: keep spaCy's own norm
+                tokenizer.add_special_case(form, [{ORTH: form}])
+    if not Language.has_factory(_TITLES_COMPONENT):
+        Language.component(_TITLES_COMPONENT, func=_title_keeps_sentence)
+    nlp.add_pipe(_TITLES_COMPONENT, before="parser")
+
+
+_TITLES_COMPONENT = "diplorag_titles"
+
+
+def _title_keeps_sentence(doc: Doc) -> Doc:
+    from diplorag.statements.rules import load_rules
+
+    titles = load_rules().abbreviated_titles
+    for tok in doc[:-1]:
+        nxt = doc[tok.i + 1]
+        if tok.text.endswith(".") and tok.lower_[:-1] in titles and nxt.tag_ in ("NNP", "NNPS"):
+            nxt.is_sent_start = False
+    return doc
 
 
 # Text damaged on its way into a corpus (lost spaces turned into "-" or "?", a closing quote

@@ -131,6 +131,7 @@ class PersonName:
     key: str  # doc_id:local id
     name: str  # the fullest form the document gives
     aliases: set[str] = field(default_factory=set)
+    gender: str | None = None  # "male" / "female" where the document tells
 
 
 @dataclass
@@ -149,7 +150,11 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
     Full names (two parts or more) merge when ``same_name`` holds; the canonical name is the
     most frequent full form (ties: the longest). A document-level person known only by one
     word ("Lavrov") joins the one entity whose surname or family name that is, when exactly
-    one entity has it; otherwise it stays an entity of its own.
+    one entity has it; otherwise it stays an entity of its own. A given name is no surname:
+    a document that names someone only "Scott" or "Eva" does not join "Scott Pruitt" or "Eva
+    Cosse", and the people with it as given name make it ambiguous ("Carlos" is not the one
+    Dionardo Carlos); a first part joins only where names are written family name first ("Wang"
+    of "Wang Yi", rules' ``family_first``). A person of one gender never joins one of the other.
     """
     rules = rules or load_rules()
     people = list(people)
@@ -181,24 +186,48 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
             if owner is not None and ends_with_name(ps, parts[owner]):
                 parent[find(i)] = find(owner)
                 break
-    full_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
+    surname_roots: dict[str, set[int]] = defaultdict(set)  # surname or family name → roots
+    given_roots: dict[str, set[int]] = defaultdict(set)  # a given name → roots (never joined)
     for i, ps in enumerate(parts):
         if len(ps) >= 2:
-            full_roots[ps[-1]].add(find(i))
-            full_roots[ps[0]].add(find(i))
+            surname_roots[ps[-1]].add(find(i))
+            if ps[0] in rules.family_first:
+                surname_roots[ps[0]].add(find(i))
+            else:
+                given_roots[ps[0]].add(find(i))
     size: Counter[int] = Counter(find(i) for i in range(len(people)))
+    genders: dict[int, Counter[str]] = defaultdict(Counter)
+    for i, p in enumerate(people):
+        if p.gender:
+            genders[find(i)][p.gender] += 1
+
+    def fits(root: int, gender: str | None) -> bool:
+        told = genders.get(root)
+        return not (gender and told and told.most_common(1)[0][0] != gender)
+
     lone: dict[tuple[str, str], int] = {}  # (document, name) → the first lone person
     unowned: dict[str, int] = {}
     for i, ps in enumerate(parts):
         if len(ps) != 1:
             continue
-        roots = sorted({find(r) for r in full_roots.get(ps[0], set())}, key=lambda r: -size[r])
+        owners = surname_roots.get(ps[0], set())
+        gender = people[i].gender
+        roots = sorted(
+            {find(r) for r in owners if fits(find(r), gender)}, key=lambda r: (-size[r], r)
+        )
+        # People with it as given name make a lone word ambiguous without being candidates:
+        # "Carlos" (the Jackal) is neither Carlos Slim nor Dionardo Carlos.
+        rivals = [
+            size[r]
+            for r in {find(g) for g in given_roots.get(ps[0], set())} - set(roots)
+            if fits(r, gender)
+        ] + [size[r] for r in roots[1:]]
         # A lone surname is the person who has it, or the one who has it in at least three
         # times as many documents as anyone else ("Haley": Nikki Haley, not Brad Haley).
-        if len(roots) == 1 or (len(roots) > 1 and size[roots[0]] >= 3 * size[roots[1]]):
+        if roots and (not rivals or size[roots[0]] >= 3 * max(rivals)):
             parent[i] = roots[0]
             continue
-        if roots:
+        if roots or rivals:
             continue  # ambiguous: stays on its own
         doc = people[i].key.split("\x00", 1)[0]
         same_doc = lone.setdefault((doc, ps[0]), i)

@@ -24,6 +24,8 @@ class Rules:
     needs: dict[str, frozenset[str]]
     not_with_object: dict[str, frozenset[str]]
     silent_when_negated: frozenset[str]
+    attempts: frozenset[str]
+    not_yet: frozenset[str]
     mental: frozenset[str]
     votes: frozenset[str]
     pronoun_gender: dict[str, str]
@@ -38,6 +40,8 @@ class Rules:
     name_suffixes: tuple[tuple[str, str], ...]
     name_same: dict[str, str]  # a given-name spelling → the one form
     titles: frozenset[str]
+    abbreviated_titles: frozenset[str]
+    family_first: frozenset[str]
     particles: frozenset[str]
     not_person_words: frozenset[str]
     media: frozenset[str]
@@ -83,6 +87,8 @@ def load_rules() -> Rules:
         needs={k: frozenset(v) for k, v in pred["needs"].items()},
         not_with_object={k: frozenset(v) for k, v in pred["not_with_object"].items()},
         silent_when_negated=frozenset(pred["silent_when_negated"].split()),
+        attempts=frozenset(pred["attempts"].split()),
+        not_yet=frozenset(pred["not_yet"].split()),
         mental=frozenset(pred["mental"].split()),
         votes=frozenset(pred["votes"].split()),
         pronoun_gender=dict(data["speakers"]),
@@ -97,6 +103,8 @@ def load_rules() -> Rules:
         name_suffixes=tuple((a, b) for a, b in data["names"]["suffix_rules"]),
         name_same=name_same,
         titles=frozenset(data["names"]["titles"].split()),
+        abbreviated_titles=frozenset(data["names"]["abbreviated_titles"].split()),
+        family_first=frozenset(data["names"]["family_first"].split()),
         particles=frozenset(data["names"]["particles"]),
         not_person_words=frozenset(data["names"]["not_person_words"].split()),
         media=frozenset(data["names"]["media"].split()),
