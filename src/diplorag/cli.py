@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from diplorag import __version__
@@ -1178,6 +1177,8 @@ def eval_command(
     if as_json:
         _print_json(report.model_dump(mode="json"))
         return
+    from rich.table import Table  # only the commands that draw tables pay for it
+
     table = Table(title=f"{questions.name} · index {settings.index}")
     for col in ("id", "kind", "rank", "outcome", "facts", "citations", "first token", "answer"):
         table.add_column(col, overflow="fold")
@@ -1252,6 +1253,8 @@ def models(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _print_json([r.model_dump(mode="json") for r in rows])
         return
+    from rich.table import Table
+
     table = Table(
         title="language models", caption="* default   → selected (--model / DIPLORAG_LLM)"
     )
@@ -1333,6 +1336,8 @@ def status(ctx: click.Context, index: str | None, index_dir: Path | None, as_jso
             line(f"no indexes in {settings.index_dir}/ — build one with: diplorag ingest corpus/")
         )
         return
+    from rich.table import Table
+
     table = Table(title=line(f"indexes in {settings.index_dir}/"))
     for col in ("name", "documents", "chunks", "embedding model", "size", "updated", "path"):
         table.add_column(col, justify="right" if col in ("documents", "chunks", "size") else "left")

@@ -23,13 +23,16 @@ import re
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from diplorag.statements.extract import DocumentAnalysis
 from diplorag.statements.people import PersonName, merge_people, name_key, name_parts
 from diplorag.statements.roles import role_words
 from diplorag.statements.rules import fold, load_rules
 from diplorag.types import Speaker, Statement
+
+if TYPE_CHECKING:  # the extractor is imported only by ingest, not by a search
+    from diplorag.statements.extract import DocumentAnalysis
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (

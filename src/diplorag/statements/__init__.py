@@ -8,8 +8,10 @@ holds the speech verbs, roles, places and name variants as data.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from diplorag.statements.extract import DocumentAnalysis
+if TYPE_CHECKING:  # the extractor is imported only by ingest, not by a search
+    from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
 EXTRACTOR_VERSION = 7
