@@ -552,12 +552,12 @@ def _unsupported_topic(query: Query, sentences: Sequence[AnswerSentence]) -> str
     worst: list[str] = []
     for s in kept:
         cited = " ".join(c.quote for c in s.citations)
-        held = set(terms(cited))
+        held, folded = set(terms(cited)), cited.lower()
         # A term inside a damaged word counts ("after-Tehran" holds "tehran").
         lacking = sorted(
             t
             for t in set(content_terms(strip_markers(s.text)[0])) & topic
-            if t not in held and t not in cited.lower()
+            if t not in held and t not in folded
         )
         if len(lacking) < _TOPIC_MISSES:
             return None
@@ -592,6 +592,8 @@ def _partial_statement(
     while [3] ("…the paramount importance of the CD's role…") holds all three: the quotes
     (the best two shown statements, [3] among them here) answer instead."""
     name = query.speaker_name
+    if name is None:
+        return None
     shown = {(h.doc_id, h.start): n for n, h in enumerate(evidence.sentences, start=1)}
     coverage = {
         shown[(c.hit.doc_id, c.hit.start)]: c.lexical
@@ -603,7 +605,7 @@ def _partial_statement(
         for n, share in sorted(coverage.items())
         if share >= _WHOLE_TOPIC and evidence.speakers[n - 1] == name
     ]
-    if name is None or not whole:
+    if not whole:
         return None
     cited = {c.n for s in _kept(sentences) for c in s.citations}
     if any(coverage.get(n, 0.0) >= _WHOLE_TOPIC for n in cited):
