@@ -17,6 +17,7 @@ The samples and the judgments are committed beside this file:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -24,7 +25,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_machine, markdown_table
@@ -40,6 +43,7 @@ RECALL = HERE / "statements_recall.jsonl"
 ALIASES = HERE / "alias_pairs.jsonl"
 DEV = HERE.parent.parent / "shared" / "eval" / "dev_news_qa.jsonl"
 SEED = 8
+T = TypeVar("T")
 
 # `said PERSON --about TOPIC` for the "said" questions of dev_news_qa: PERSON as the question
 # names them (a role when the question gives only a role), TOPIC the rest of the question.
@@ -115,13 +119,26 @@ def _stem(path: str) -> str:
     return Path(path).stem
 
 
+def _stable_sample(items: list[T], n: int, identity: Callable[[T], str]) -> list[T]:
+    """``n`` of ``items`` at random, the same ones from one re-parse to the next: the items
+    whose seeded hash of ``identity`` is lowest. A statement the extractor still finds, where
+    it found it, stays in the sample (and keeps its judgment); ``random.sample`` drew a new
+    sample whenever the number of statements changed (versions 3 to 8)."""
+
+    def rank(item: T) -> str:
+        return hashlib.sha256(f"{SEED}:{identity(item)}".encode()).hexdigest()
+
+    return sorted(items, key=rank)[:n]
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     settings = _settings(args)
     with api.Session(settings) as session:  # type: ignore[arg-type]
         store = session.handle.store.statements
         every = store.statements()
-        rng = random.Random(SEED)
-        picked = rng.sample(every, 100)
+        picked = _stable_sample(
+            every, 100, lambda st: f"{_stem(st.path)}:{st.sentence_start}:{st.content_start}"
+        )
         with SAMPLE.open("w") as f:
             for i, st in enumerate(picked):
                 doc = session.document_text(st.doc_id) or ""
@@ -135,6 +152,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
                             "mention": st.mention,
                             "predicate": st.predicate,
                             "direct": st.direct,
+                            "negated": st.negated,
                             "sentence": st.text,
                             "content": st.content,
                             "before": doc[a : st.sentence_start],
@@ -173,7 +191,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
             for alias in full:
                 pairs.append({"entity": sp.speaker_id, "a": sp.name, "b": alias})
         pairs = [p for p in pairs if name_parts(p["a"]) != name_parts(p["b"])]
-        chosen = random.Random(SEED + 2).sample(pairs, min(50, len(pairs)))
+        chosen = _stable_sample(pairs, 50, lambda p: f"{p['entity']}:{p['a']}:{p['b']}")
         with ALIASES.open("w") as f:
             for p in chosen:
                 f.write(json.dumps(p, ensure_ascii=False) + "\n")

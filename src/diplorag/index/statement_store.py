@@ -166,14 +166,20 @@ class StatementStore:
         rows = self._db.execute(
             "SELECT doc_id, local, name, aliases, roles, gender FROM persons"
         ).fetchall()
+        speaking = set(
+            self._db.execute(
+                "SELECT DISTINCT doc_id, person FROM statements WHERE person IS NOT NULL"
+            )
+        )
         people = [
             PersonName(
                 key=f"{doc_id}\x00{local}",
                 name=name,
                 aliases=set(json.loads(aliases)),
                 gender=gender,
+                person_like=bool(gender or json.loads(roles) or (doc_id, local) in speaking),
             )
-            for doc_id, local, name, aliases, _, gender in rows
+            for doc_id, local, name, aliases, roles, gender in rows
         ]
         roles_of = {
             f"{doc_id}\x00{local}": json.loads(roles) for doc_id, local, _, _, roles, _ in rows

@@ -14,11 +14,11 @@ if TYPE_CHECKING:  # the extractor is imported only by ingest, not by a search
     from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 7
+EXTRACTOR_VERSION = 10
 
 
 # Bump when merging people across documents changes (no re-parse needed, only a re-merge).
-MERGE_VERSION = 6
+MERGE_VERSION = 8
 
 
 def statements_version() -> int:
@@ -50,12 +50,12 @@ def analyse_documents(
     from diplorag.statements.extract import analyse
     from diplorag.statements.parser import parse, pieces, repair
 
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, str]] = {}
 
     def items() -> Iterator[tuple[str, int, str]]:
         for doc_id, original, body_start in documents:
             text = repair(original)  # same length: offsets into it are offsets into original
-            texts[doc_id] = text
+            texts[doc_id] = text, original
             yield from ((doc_id, off, piece) for off, piece in pieces(text, body_start))
             yield (doc_id, -1, "")  # end of document marker (parsed as an empty doc)
 
@@ -64,7 +64,8 @@ def analyse_documents(
         if offset >= 0:
             current.append((offset, doc))
             continue
-        yield doc_id, analyse(texts.pop(doc_id), current)
+        text, original = texts.pop(doc_id)
+        yield doc_id, analyse(text, current, original=original if original != text else None)
         current = []
         if on_document is not None:
             on_document()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from diplorag.sentences import ABBREVIATIONS
-from diplorag.statements.people import matches, name_parts, same_name
+from diplorag.statements.people import ends_with_name, matches, name_parts, same_name
 from diplorag.statements.roles import role_match
 from diplorag.statements.rules import Rules, fold, load_rules
 
@@ -51,8 +51,7 @@ _NON_SPEAKERS = frozenset(
     "anyone everyone someone these those both all none".split()
 )
 _NEGATING_HEADS = frozenset({"refuse", "decline", "fail"})
-# Content that is only a pronoun says nothing by itself ("denied them", "confirmed it").
-_PRONOUN_CONTENT = frozenset("it them this that these those so him her one".split())
+_RELATIVISERS = frozenset({"who", "whom", "that", "which", "whose"})
 # Verbs whose "as" phrase is part of what was said ("described his arrest as a provocation").
 _AS_VERBS = frozenset(
     "describe brand characterize characterise label portray dub depict denounce hail".split()
@@ -128,6 +127,9 @@ class Person:
     roles: list[str] = field(default_factory=list)
     gender: str | None = None
     seen: list[int] = field(default_factory=list)  # where the document names them, in order
+    # A lone surname that several full names of the document share, credited to none of them.
+    shared: bool = False
+    named_full: list[int] = field(default_factory=list)  # where named with two parts or more
 
     def saw(self, pos: int) -> None:
         bisect.insort(self.seen, pos)
@@ -237,8 +239,9 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 class _Analyser:
-    def __init__(self, text: str, rules: Rules) -> None:
+    def __init__(self, text: str, rules: Rules, original: str | None = None) -> None:
         self.text = text
+        self.original = original if original is not None else text
         self.rules = rules
         self.quotes = quote_regions(text)
         self.quote_starts = [a for a, _ in self.quotes]  # sorted: the regions do not overlap
@@ -247,11 +250,11 @@ class _Analyser:
         self.subject_sentence: dict[int, int] = {}  # person → last sentence they were subject in
         self.sentence_no = 0
         self.recent_starts: list[int] = [0]  # where the two sentences before the current began
-        self.spoke: set[int] = set()  # people credited with a statement so far
+        self.previous_sentence = 0  # where the last sentence of the piece before began
 
     # people -------------------------------------------------------------------------------
 
-    def _clean_name(self, ent: Any) -> tuple[str, int, int, int] | None:
+    def _clean_name(self, ent: Any, offset: int) -> tuple[str, int, int, int] | None:
         tokens = list(ent)
         doc = ent.doc
         first = ent.start
@@ -295,6 +298,11 @@ class _Analyser:
         while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
             end -= 1
         name = text[start:end]
+        if "\ufffd" in self.original[offset + start : offset + end]:
+            # The parse read a repaired copy ("Raeisaen Shortall", ``parser.repair``); the
+            # name is the document's own, damage and all: "R��is��n Shortall" is no other
+            # Shortall.
+            name = self.original[offset + start : offset + end]
         if not name or any(c in name for c in '[]{}()<>"|/\\*=+?!@,'):
             return None
         return name, start, end, tokens[0].i
@@ -321,16 +329,34 @@ class _Analyser:
             and fold(doc[tok.i - 2].lemma_) in self.rules.role_heads | self.rules.titles
         )
 
+    def _as_written(self, name: str, pos: int) -> str:
+        """``name`` as the document writes it near ``pos`` (where the name or its last word
+        stands): a letter the text damaged is read from the original ("R��is��n Shortall"),
+        not from the parser's repaired copy ("Raeisaen Shortall", ``parser.repair``)."""
+        if self.original is self.text or not name:
+            return name
+        near = self.original[max(0, pos - len(name) - 1) : pos + len(name) + 1]
+        if "\ufffd" not in near:
+            return name
+        pattern = "".join(f"[{c}\ufffd]" if c in "aeA" else re.escape(c) for c in name)
+        m = re.search(pattern, near)
+        return m.group(0) if m and "\ufffd" in m.group(0) else name
+
     def _person_for(
         self,
         name: str,
         pos: int,
         *,
         create: bool = True,
-        speaking: bool = True,
         gender: str | None = None,
+        window: int | None = None,
     ) -> int | None:
-        name = name.strip(" \t\"'“”‘’?!.,;:-–—[](){}")
+        """The document's person for a name seen at ``pos`` (created unless ``create`` is off).
+
+        ``window`` is where the sentence before the one at ``pos`` begins: a lone surname that
+        several full names share is the one named there, or else none of them.
+        """
+        name = self._as_written(name.strip(" \t\"'“”‘’?!.,;:-–—[](){}"), pos)
         if (
             not name
             or not _capitalised(name, self.rules)
@@ -338,8 +364,12 @@ class _Analyser:
         ):
             return None
         words = [fold(w) for w in name.replace("-", " ").split()]
-        if any(w in self.rules.not_person_words for w in words) or self._role_words(words):
-            return None  # "Trump Tower", "State Department", "Assistant Commissioner"
+        if (
+            any(w in self.rules.not_person_words for w in words)
+            or self._role_words(words)
+            or words[-1].strip(".") in self.rules.role_after
+        ):
+            return None  # "Trump Tower", "State Department", "Assistant Commissioner", "… TD"
         parts = name_parts(name, self.rules)
         if not parts:
             return None
@@ -351,7 +381,12 @@ class _Analyser:
                     best = i
                     break
             if best is None:  # a fuller name for someone named by surname so far
+                given = self._given_gender(parts)
                 for i, p in enumerate(people):
+                    if p.shared:
+                        continue  # the surname several people share names none of them
+                    if given and p.gender and p.gender != given:
+                        continue  # "Ms O'Sullivan" is not Michael O'Sullivan named later
                     if len(p.parts) == 1 and p.parts[0] in (parts[-1], parts[0]):
                         best = i
                         break
@@ -364,14 +399,41 @@ class _Analyser:
                 fit = [i for i in candidates if people[i].gender in (None, gender)]
                 told = [i for i in fit if people[i].gender == gender]
                 candidates = told or fit
-            if candidates:
-                # Two people with one surname ("Natalie Partida" and her grandmother "Margaret
-                # Partida"): the surname alone as a speaker is the one the story quotes;
-                # anywhere else ("During Wang's detention") it is the one named last.
-                best = max(
-                    candidates,
-                    key=lambda i: (speaking and i in self.spoke, people[i].last_before(pos)),
+            full = self._holders(parts[0], candidates)
+            if len(full) >= 2:
+                # Two people of one family in one story (Hans Rosling and his son Ola; Justin
+                # Ross Harris and his son Cooper Harris): the surname alone is the one named in
+                # this sentence or the one before ("…a second man, Li Jun. During Li's
+                # detention…"), or the one named in full far more often; where neither
+                # decides, none of them.
+                near = [
+                    i
+                    for i in full
+                    if window is not None
+                    and any(window <= at <= pos for at in people[i].named_full)
+                ]
+                times = sorted(
+                    ((sum(at <= pos for at in people[i].named_full), i) for i in full),
+                    reverse=True,
                 )
+                if len(near) == 1:
+                    best = near[0]
+                elif times[0][0] >= 2 and times[0][0] >= 2 * times[1][0]:
+                    # The story's main person, named in full at least twice as often as
+                    # any other holder so far (Francois Fillon, not his son Charles).
+                    best = times[0][1]
+                else:
+                    lone = [i for i in candidates if people[i].shared]
+                    if lone:
+                        best = lone[0]
+                    elif create:
+                        people.append(Person(name=name, parts=parts, shared=True))
+                        best = len(people) - 1
+                    else:
+                        return None
+            elif candidates:
+                # The one person the surname can be; several lone ones: the one named last.
+                best = max(candidates, key=lambda i: people[i].last_before(pos))
         if best is None:
             if not create:
                 return None
@@ -379,6 +441,8 @@ class _Analyser:
             best = len(people) - 1
         people[best].aliases.add(name)
         people[best].saw(pos)
+        if len(parts) >= 2 and pos not in people[best].named_full:
+            people[best].named_full.append(pos)
         return best
 
     def _roles_of(self, ent: Any, name_start: int) -> list[str]:
@@ -428,8 +492,11 @@ class _Analyser:
             return "female"
         if words & self.rules.male:
             return "male"
-        parts = name_parts(name, self.rules)
-        # The first given name, or the second when the first is neither ("Jean-Paul Sartre").
+        return self._given_gender(name_parts(name, self.rules))
+
+    def _given_gender(self, parts: Sequence[str]) -> str | None:
+        """The gender a name's given name tells: the first, or the second when the first is
+        neither ("Jean-Paul Sartre")."""
         for given in parts[:-1][:2]:
             if given in self.rules.female_names:
                 return "female"
@@ -515,15 +582,17 @@ class _Analyser:
             start, end = offset + ent.start_char, offset + ent.end_char
             mention = Mention(start, end, ent.label_, ent.text)
             if ent.label_ == "PERSON":
-                cleaned = self._clean_name(ent)
+                cleaned = self._clean_name(ent, offset)
                 if cleaned is not None and self._not_a_person(ent, cleaned[0]):
                     cleaned = None
                 if cleaned is not None:
                     name, a, b, name_start = cleaned
                     mention = Mention(offset + a, offset + b, "PERSON", name)
-                    speaking = ent.root.dep_ in ("nsubj", "nsubjpass")
                     idx = self._person_for(
-                        name, offset + a, speaking=speaking, gender=self._title_gender(ent)
+                        name,
+                        offset + a,
+                        gender=self._title_gender(ent),
+                        window=self._window(ent, offset),
                     )
                     if idx is not None:
                         mention.person = idx
@@ -532,11 +601,43 @@ class _Analyser:
                         for r in roles:
                             if r not in person.roles:
                                 person.roles.append(r)
-                        person.gender = person.gender or self._gender_of(ent, roles, name)
+                        person.gender = (
+                            person.gender
+                            or self._title_gender(ent)
+                            or self._gender_of(ent, roles, name)
+                        )
                         for t in ent:
                             token_person[t.i] = idx
             self.out.mentions.append(mention)
         return token_person
+
+    def _holders(self, surname: str, candidates: list[int]) -> list[int]:
+        """The full names among ``candidates`` that have ``surname`` as family name, one per
+        person: a name the text glued words onto ("Taoiseach Enda Kenny", "Presenters Faye
+        Dunaway") is the person it ends with, and a given name ("Brady" of "Brady Jersey")
+        is no family name."""
+        people = self.out.people
+        full = [
+            i
+            for i in candidates
+            if len(people[i].parts) >= 2
+            and (
+                people[i].parts[-1] == surname
+                or (people[i].parts[0] == surname and surname in self.rules.family_first)
+            )
+        ]
+        return [
+            i
+            for i in full
+            if not any(j != i and ends_with_name(people[i].parts, people[j].parts) for j in full)
+        ]
+
+    def _window(self, span: Any, offset: int) -> int:
+        """Where the sentence before the one holding ``span`` begins."""
+        sent = span.sent
+        if sent.start > 0:
+            return offset + int(sent.doc[sent.start - 1].sent.start_char)
+        return self.previous_sentence
 
     # speakers ------------------------------------------------------------------------------
 
@@ -610,12 +711,7 @@ class _Analyser:
         if subj.i in token_person:
             ent = next((e for e in doc.ents if e.start <= subj.i < e.end), None)
             a, b = (ent.start_char, ent.end_char) if ent else (subj.idx, subj.idx + len(subj))
-            who: int | None = token_person[subj.i]
-            if ent is not None and len(name_parts(ent.text, self.rules)) == 1:
-                # A surname two people share, read again now that more of them have spoken.
-                again = self._person_for(ent.text, offset + a, create=False)
-                who = again if again is not None else who
-            return Speaker(person=who), offset + a, offset + b
+            return Speaker(person=token_person[subj.i]), offset + a, offset + b
         lower = subj.lower_
         if lower in self.rules.pronoun_gender:
             idx = self._by_pronoun(self.rules.pronoun_gender[lower], pos)
@@ -629,12 +725,13 @@ class _Analyser:
         ent = next((e for e in doc.ents if e.start <= subj.i < e.end), None)
         if subj.pos_ == "PROPN" and fold(subj.text) not in self.rules.titles:
             name = ent.text if ent is not None else subj.text
-            known = self._person_for(name, pos, create=False)
+            window = self._window(subj, offset)
+            known = self._person_for(name, pos, create=False, window=window)
             a, b = (ent.start_char, ent.end_char) if ent else (subj.idx, subj.idx + len(subj))
             if known is not None:
                 return Speaker(person=known), offset + a, offset + b
             if self._misread_person(subj, ent):
-                idx = self._person_for(self._full_propn(subj), pos)
+                idx = self._person_for(self._full_propn(subj), pos, window=window)
                 if idx is not None:
                     return Speaker(person=idx), offset + a, offset + b
             if ent is not None and ent.label_ in LABELS:
@@ -645,7 +742,7 @@ class _Analyser:
                 and not subj.text.isupper()
                 and fold(subj.text) not in self.rules.place_of
             ):
-                idx = self._person_for(subj.text, pos)
+                idx = self._person_for(subj.text, pos, window=window)
                 if idx is not None:
                     return Speaker(person=idx), offset + a, offset + b
             return None
@@ -703,6 +800,12 @@ class _Analyser:
         unwanted = self.rules.not_with_object.get(lemma, frozenset())
         if any(c.dep_ == "dobj" and fold(c.lemma_) in unwanted for c in verb.children):
             return False
+        if (
+            verb.dep_ == "relcl"
+            and fold(verb.head.lemma_) in unwanted
+            and not any(c.dep_ in ("dobj", "ccomp") for c in verb.children)
+        ):
+            return False  # "the relationship she shared": the noun is what was shared
         needed = self.rules.needs.get(lemma)
         return needed is None or any(
             c.dep_ in needed
@@ -937,17 +1040,37 @@ class _Analyser:
         before = [c for c in kids if c.i < verb.i]
         kids = before or kids  # "'…,' Peskov told the media": the quote, not the addressee
         clauses = [c.i for c in kids if c.dep_ == "ccomp"]
+        addressed = fold(verb.lemma_) in self.rules.addressee
         if fold(verb.lemma_) in _CLAUSE_VERBS and clauses:
-            # "told ABC News the report is ridiculous": the clause, not the addressee.
+            # "told ABC News the report is ridiculous": the clause, not the addressee; after
+            # "tell" any object before the clause is ("tell a gathering of Conservatives in
+            # Cardiff that…").
             kids = [
                 c
                 for c in kids
                 if not (
                     c.dep_ in ("dobj", "dative")
                     and c.right_edge.i < min(clauses)
-                    and c.right_edge.i - c.left_edge.i < 5
+                    and (addressed or c.right_edge.i - c.left_edge.i < 5)
                 )
             ]
+        if addressed and not clauses:
+            # "told a meeting of the party that he would…": the parse hangs the that-clause
+            # on the addressee as a relative or noun clause with a subject of its own.
+            for c in kids:
+                if c.dep_ not in ("dobj", "dative"):
+                    continue
+                for r in c.children:
+                    first = doc[r.left_edge.i]
+                    if (
+                        r.dep_ in ("relcl", "acl")
+                        and first.lower_ == "that"
+                        and any(
+                            g.dep_ in ("nsubj", "nsubjpass") and g.i != first.i for g in r.children
+                        )
+                    ):
+                        end = self._writer_tail(r, first.i, r.right_edge.i)
+                        return first.idx, doc[end].idx + len(doc[end].text)
         if kids:
             # "called on X to…": what was said starts after the preposition.
             # After the verb, what was said starts after it ("children, who he said will be
@@ -958,7 +1081,7 @@ class _Analyser:
                 else (c.left_edge.i if c.i < verb.i else max(c.left_edge.i, verb.i + 1))
                 for c in kids
             )
-            hi = max(c.right_edge.i for c in kids)
+            hi = self._writer_tail(verb, lo, max(c.right_edge.i for c in kids))
             return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
         if verb.dep_ == "advcl" and any(
             c.dep_ == "mark" and c.lower_ in _NOT_SAID_MARKS for c in verb.children
@@ -973,6 +1096,44 @@ class _Analyser:
             if first > sent.start:
                 return sent.start_char, doc[first - 1].idx + len(doc[first - 1].text)
         return None
+
+    def _writer_tail(self, verb: Any, lo: int, hi: int) -> int:
+        """The last token of reported content ``lo..hi`` before the writer's own text runs on:
+        a negated concession ("…, although he didn't offer any timeline") or an absolute
+        phrase (", with the statement coming on the heels of…")."""
+        doc = verb.doc
+        cut = hi + 1
+        for tok in doc[lo : hi + 1]:
+            if tok.i <= lo + 1:
+                continue
+            if tok.dep_ == "mark" and tok.lower_ in self.rules.writer_marks:
+                clause = tok.head
+                if clause.dep_ == "advcl" and (
+                    any(c.dep_ == "neg" for c in clause.children)
+                    or any(
+                        c.dep_ == "advmod" and fold(c.lemma_) in self.rules.negating_adverbs
+                        for c in clause.children
+                    )
+                ):
+                    cut = min(cut, tok.i)
+            if (
+                tok.dep_ == "prep"
+                and tok.lower_ in self.rules.absolute_preps
+                and doc[tok.i - 1].text == ","
+                and any(
+                    c.dep_ == "pcomp"
+                    and c.tag_ == "VBG"
+                    and any(g.dep_ in ("nsubj", "nsubjpass") for g in c.children)
+                    for c in tok.children
+                )
+            ):
+                cut = min(cut, tok.i)
+        if cut > hi:
+            return hi
+        end = cut - 1
+        while end > lo and (doc[end].text in _EDGE or doc[end].dep_ == "cc"):
+            end -= 1
+        return end
 
     def _sentence(self, sent: Any, offset: int, token_person: dict[int, int]) -> list[Found]:
         found: list[Found] = []
@@ -1006,6 +1167,12 @@ class _Analyser:
                 )
                 if not self.rules.predicate(fold(tok.lemma_), particles):
                     continue
+                blocked = self.rules.not_with_particle.get(fold(tok.lemma_), frozenset())
+                if any(
+                    c.dep_ in ("prt", "advmod", "prep") and c.lower_ in blocked
+                    for c in tok.children
+                ):
+                    continue  # "welcomed back the deported": a greeting, not a statement
                 if any(c.dep_ == "auxpass" for c in tok.children) or not self._has_needed(tok):
                     continue
                 if tok.dep_ == "xcomp" and fold(tok.head.lemma_) in self.rules.attempts:
@@ -1015,11 +1182,11 @@ class _Analyser:
                 if _question(sent, tok):
                     continue  # "What did the Kremlin say about young people?": a heading
                 if (
-                    fold(tok.lemma_) in self.rules.mental
+                    fold(tok.lemma_) in self.rules.mental | self.rules.intentions
                     and not any(c.dep_ in ("ccomp", "parataxis") for c in tok.children)
                     and any(c.dep_ == "xcomp" for c in tok.children)
                 ):
-                    continue  # "expected to discuss…": an intention, not what was said
+                    continue  # "expected to discuss…", "agreed to come": not what was said
                 governing = [tok, tok.head] if tok.dep_ == "conj" else [tok]
                 if any(
                     c.dep_ == "aux" and c.lower_ in _MODALS for g in governing for c in g.children
@@ -1038,6 +1205,13 @@ class _Analyser:
                     # the attribution (and its second half after it) is what was said.
                     content = (quoted[0] - offset, quoted[1] - offset)
                     sentence_from = min(sentence_from, quoted[0])
+                if (
+                    content is None
+                    and tok.dep_ == "relcl"
+                    and subj.head.i == tok.i
+                    and subj.lower_ not in _RELATIVISERS
+                ):
+                    continue  # "the relationship she and her brother shared": no content
                 if content is None:
                     inside = [
                         (max(a, offset + sent.start_char) - offset, min(b, s_end) - offset)
@@ -1062,8 +1236,8 @@ class _Analyser:
             if predicate in self.rules.mental and speaker.person is None:
                 continue  # "the SNP believes…": the writer's analysis
             c_start, c_end = _trim(text, offset + content[0], offset + content[1])
-            if c_end - c_start < 3 or text[c_start:c_end].lower() in _PRONOUN_CONTENT:
-                continue  # "Clapper also has publicly denied them": nothing to show
+            if c_end - c_start < 3 or text[c_start:c_end].lower() in self.rules.pronoun_content:
+                continue  # "Clapper also has publicly denied them", "asked herself": nothing
             direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
             if not direct:
                 pred_end = offset + tok.idx + len(tok.text)
@@ -1092,13 +1266,22 @@ class _Analyser:
                 spans = [(a, b) for a, b in spans if a < b and a < c_end and b > c_start]
                 if spans:
                     c_start, c_end = _trim(text, spans[0][0], spans[-1][1])
-            negated = any(c.dep_ == "neg" for c in tok.children) or (
-                tok.dep_ == "xcomp" and fold(tok.head.lemma_) in _NEGATING_HEADS
+            negated = (
+                any(c.dep_ == "neg" for c in tok.children)
+                or (tok.dep_ == "xcomp" and fold(tok.head.lemma_) in _NEGATING_HEADS)
+                # "he no longer thinks…", "she never said…"
+                or any(
+                    c.dep_ == "advmod"
+                    and (
+                        fold(c.lemma_) in self.rules.negating_adverbs
+                        or any(g.dep_ == "neg" for g in c.children)
+                    )
+                    for c in tok.children
+                )
             )
             if negated and predicate in self.rules.silent_when_negated:
                 continue  # "did not say how", "declined to comment": nothing was said
             if speaker.person is not None:
-                self.spoke.add(speaker.person)
                 self.last_subject.append(speaker.person)
                 self.subject_sentence[speaker.person] = self.sentence_no
                 self.out.people[speaker.person].saw(m_start)
@@ -1134,6 +1317,7 @@ class _Analyser:
                 got = self._sentence(sent, offset, token_person)
                 self.recent_starts = [*self.recent_starts[-1:], offset + sent.start_char]
                 sentences.append((offset + sent.start_char, offset + sent.end_char, got))
+                self.previous_sentence = offset + sent.start_char
         self._continue_quotes(sentences)
         for _, _, got in sentences:
             self.out.statements.extend(got)
@@ -1276,7 +1460,10 @@ def _outermost(found: list[Found]) -> list[Found]:
 
 
 def analyse(
-    text: str, docs: Iterable[tuple[int, Any]], rules: Rules | None = None
+    text: str,
+    docs: Iterable[tuple[int, Any]],
+    rules: Rules | None = None,
+    original: str | None = None,
 ) -> DocumentAnalysis:
     """Entities, people and statements of one document.
 
@@ -1285,5 +1472,7 @@ def analyse(
         docs: ``(offset, spacy_doc)`` for each parsed piece, in document order, where
             ``text[offset:offset + len(doc.text)] == doc.text``.
         rules: The attribution rules (default: ``rules.toml``).
+        original: The text before ``parser.repair`` (same length), where it differs: names
+            are read from it where the repair blanked a damaged character.
     """
-    return _Analyser(text, rules or load_rules()).run(docs)
+    return _Analyser(text, rules or load_rules(), original).run(docs)

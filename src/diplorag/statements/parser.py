@@ -144,6 +144,12 @@ def _title_keeps_sentence(doc: Doc) -> Doc:
 _REPAIRS = (
     (re.compile(r'(?<=["”])[?\ufffd](?=\w)'), " "),  # '…,"?Westmacott warned' → '…," Westmacott'
     (re.compile(r"(?<=[,.;:])-(?=[\w\"“])"), " "),  # 'spokeswoman,-told' → 'spokeswoman, told'
+    # A letter the damage made two U+FFFD ("R��is��n", "Miche��l", "��ire"): two letters
+    # again, so the word stays one token ("Micheael Martin", not "Miche" and "Martin"; names
+    # are read from the original text). "ae" was the filler under which the small English
+    # model tagged the most damaged Irish names as PERSON.
+    (re.compile(r"(?<=[^\W\d_])\ufffd\ufffd"), "ae"),
+    (re.compile(r"(?<![^\W\d_])\ufffd\ufffd(?=[^\W\d_])"), "Ae"),
     (re.compile(r"\ufffd"), " "),
     (
         re.compile(

@@ -132,6 +132,9 @@ class PersonName:
     name: str  # the fullest form the document gives
     aliases: set[str] = field(default_factory=set)
     gender: str | None = None  # "male" / "female" where the document tells
+    # The document shows a person: they speak, or it gives them a title, a gender or a role.
+    # A lone word without it ("the Ferguson police shooting") joins no one elsewhere.
+    person_like: bool = True
 
 
 @dataclass
@@ -155,6 +158,10 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
     Cosse", and the people with it as given name make it ambiguous ("Carlos" is not the one
     Dionardo Carlos); a first part joins only where names are written family name first ("Wang"
     of "Wang Yi", rules' ``family_first``). A person of one gender never joins one of the other.
+    A lone surname that two full names of its own document share (Hans and Ola Rosling) is
+    none of them there, and joins no one elsewhere; nor does a lone word its document gives no
+    sign of being a person (no statement, title, gender or role: "Ferguson" of "the Ferguson
+    police shooting" is the town, not Bob Ferguson).
     """
     rules = rules or load_rules()
     people = list(people)
@@ -205,11 +212,25 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
         told = genders.get(root)
         return not (gender and told and told.most_common(1)[0][0] != gender)
 
+    def doc_of(i: int) -> str:
+        return people[i].key.split("\x00", 1)[0]
+
+    in_doc: dict[tuple[str, str], set[tuple[str, ...]]] = defaultdict(set)
+    for i, ps in enumerate(parts):
+        if len(ps) >= 2:
+            in_doc[(doc_of(i), ps[-1])].add(tuple(ps))
+            if ps[0] in rules.family_first:
+                in_doc[(doc_of(i), ps[0])].add(tuple(ps))
+
     lone: dict[tuple[str, str], int] = {}  # (document, name) → the first lone person
     unowned: dict[str, int] = {}
     for i, ps in enumerate(parts):
         if len(ps) != 1:
             continue
+        if len({find(full_names[f]) for f in in_doc.get((doc_of(i), ps[0]), ())}) >= 2:
+            continue  # a family of one story: the lone surname is ambiguous there
+        if not people[i].person_like:
+            continue  # a lone word nothing in its document shows to be a person: a place?
         owners = surname_roots.get(ps[0], set())
         gender = people[i].gender
         roots = sorted(
@@ -229,7 +250,7 @@ def merge_people(people: Iterable[PersonName], rules: Rules | None = None) -> li
             continue
         if roots or rivals:
             continue  # ambiguous: stays on its own
-        doc = people[i].key.split("\x00", 1)[0]
+        doc = doc_of(i)
         same_doc = lone.setdefault((doc, ps[0]), i)
         if same_doc != i:
             parent[find(i)] = find(same_doc)

@@ -26,6 +26,13 @@ class Rules:
     silent_when_negated: frozenset[str]
     attempts: frozenset[str]
     not_yet: frozenset[str]
+    intentions: frozenset[str]
+    addressee: frozenset[str]
+    negating_adverbs: frozenset[str]
+    not_with_particle: dict[str, frozenset[str]]
+    pronoun_content: frozenset[str]
+    writer_marks: frozenset[str]
+    absolute_preps: frozenset[str]
     mental: frozenset[str]
     votes: frozenset[str]
     pronoun_gender: dict[str, str]
@@ -41,6 +48,7 @@ class Rules:
     name_same: dict[str, str]  # a given-name spelling → the one form
     titles: frozenset[str]
     abbreviated_titles: frozenset[str]
+    role_after: frozenset[str]
     family_first: frozenset[str]
     particles: frozenset[str]
     not_person_words: frozenset[str]
@@ -89,6 +97,13 @@ def load_rules() -> Rules:
         silent_when_negated=frozenset(pred["silent_when_negated"].split()),
         attempts=frozenset(pred["attempts"].split()),
         not_yet=frozenset(pred["not_yet"].split()),
+        intentions=frozenset(pred["intentions"].split()),
+        addressee=frozenset(pred["addressee"].split()),
+        negating_adverbs=frozenset(pred["negating_adverbs"].split()),
+        not_with_particle={k: frozenset(v) for k, v in pred["not_with_particle"].items()},
+        pronoun_content=frozenset(data["content"]["pronouns"].split()),
+        writer_marks=frozenset(data["content"]["writer_marks"]),
+        absolute_preps=frozenset(data["content"]["absolute_preps"]),
         mental=frozenset(pred["mental"].split()),
         votes=frozenset(pred["votes"].split()),
         pronoun_gender=dict(data["speakers"]),
@@ -104,6 +119,7 @@ def load_rules() -> Rules:
         name_same=name_same,
         titles=frozenset(data["names"]["titles"].split()),
         abbreviated_titles=frozenset(data["names"]["abbreviated_titles"].split()),
+        role_after=frozenset(data["names"]["role_after"].split()),
         family_first=frozenset(data["names"]["family_first"].split()),
         particles=frozenset(data["names"]["particles"]),
         not_person_words=frozenset(data["names"]["not_person_words"].split()),
