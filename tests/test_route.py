@@ -428,3 +428,69 @@ def test_a_citation_marker_is_no_number_of_the_answer() -> None:
         text="Sweden topped up spending [3].", status=VerificationStatus.VERIFIED
     )
     assert _unanswered(q, [unanswered]) == "the model's answer gives no number"
+
+
+def _said(speaker: str, start: int, dense: float) -> Candidate:
+    cand = _route(f"{speaker} said it", dense, 0.5).candidates[0]
+    cand.hit = cand.hit.model_copy(update={"start": start, "end": start + 1})
+    cand.speaker = speaker
+    return cand
+
+
+def test_a_claim_and_the_reply_to_it_both_name_their_speakers() -> None:
+    # dn32: Spicer repeated the GCHQ claim, Westmacott replied to it, both on the topic.
+    pipeline = Pipeline(
+        search=lambda text, k: [],
+        document_text=lambda doc_id: None,
+        generator=lambda: None,  # type: ignore[arg-type,return-value]
+        speakers=_Speakers({0: ["Sean Spicer"], 10: ["Sean Spicer"], 20: ["Peter Westmacott"]}),
+    )
+    ranked = [_said("Sean Spicer", 0, 0.80), _said("Sean Spicer", 10, 0.79)]
+    ranked += [_said("Peter Westmacott", 20, 0.74), _said("GCHQ", 30, 0.5)]
+    named = pipeline._named_instead(ranked)
+    assert [c.speaker for c in named] == ["Sean Spicer", "Peter Westmacott"]
+    answer = pipeline._someone_else(_query("Boris Johnson", "the GCHQ claim", ("gchq",)), named)
+    assert answer.abstained
+    assert [s.citations[0].speaker for s in answer.sentences] == [
+        "Sean Spicer",
+        "Peter Westmacott",
+    ]
+    assert answer.answer.startswith("The documents do not attribute this to Boris Johnson.")
+    assert "Peter Westmacott said:" in answer.answer and "[2]" in answer.answer
+
+
+def test_a_speaker_far_below_the_best_is_not_named() -> None:
+    pipeline = Pipeline(
+        search=lambda text, k: [],
+        document_text=lambda doc_id: None,
+        generator=lambda: None,  # type: ignore[arg-type,return-value]
+        speakers=_Speakers({0: ["Sean Spicer"], 20: ["Peter Westmacott"]}),
+    )
+    named = pipeline._named_instead(
+        [_said("Sean Spicer", 0, 0.8), _said("Peter Westmacott", 20, 0.6)]
+    )
+    assert [c.speaker for c in named] == ["Sean Spicer"]
+
+
+@pytest.mark.parametrize(
+    ("question", "window", "words"),
+    [
+        (
+            "What did Lavrov say about Israel's air strikes in Syria near Palmyra in March 2017?",
+            ("2017-03-01", "2017-03-31"),
+            "in March 2017",
+        ),
+        ("What did Kang say in 2016 about arms control?", ("2016-01-01", "2016-12-31"), "in 2016"),
+        ("What did Merkel say in Feb. 2017?", ("2017-02-01", "2017-02-28"), "in Feb. 2017"),
+        ("What did Kang say about New START?", None, None),
+        ("What was agreed in Maybe 2017?", None, None),
+    ],
+)
+def test_the_question_s_own_dates_are_a_window_the_topic_reads_without(
+    question: str, window: tuple[str, str] | None, words: str | None
+) -> None:
+    q = build_query(question)
+    got = (q.window[0].isoformat(), q.window[1].isoformat()) if q.window else None
+    assert got == window
+    if words is not None:
+        assert words not in q.topic and words.split()[-1] not in q.topic

@@ -222,6 +222,23 @@ class Citation(_Model):
     speaker: str | None = None
     score: float = 0.0  # support score of the quote for the sentence, 0..1
 
+    @classmethod
+    def of(cls, hit: Hit, n: int, speaker: str | None, score: float) -> Citation:
+        """The citation ``[n]`` of a whole retrieved passage or evidence sentence."""
+        return cls(
+            n=n,
+            chunk_id=hit.chunk_id,
+            doc_id=hit.doc_id,
+            title=hit.title,
+            path=hit.path,
+            published=hit.published,
+            quote=hit.text,
+            quote_start=hit.start,
+            quote_end=hit.end,
+            speaker=speaker,
+            score=round(score, 4),
+        )
+
 
 class AnswerSentence(_Model):
     text: str

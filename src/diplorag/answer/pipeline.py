@@ -246,18 +246,38 @@ class Pipeline:
         sig.topic = Route(topic, topic_docs, judge(topic, self.relevance_policy))
         if query.speaker is not None and self.statements is not None:
             speaker = query.speaker
-            own = self.statements.said(speaker.speaker_id, query.topic, 20, self.filters)
+            windowed = self._windowed(query)
+            own = self.statements.said(speaker.speaker_id, query.topic, 20, windowed) or (
+                self.statements.said(speaker.speaker_id, query.topic, 20, self.filters)
+                if windowed is not self.filters
+                else []
+            )
             cands, docs = self.statement_candidates(query, own)
             sig.own = Route(cands, docs, judge(cands, self.relevance_policy))
+            said = self.statements.who_said(query.topic, 10, windowed) or (
+                self.statements.who_said(query.topic, 10, self.filters)
+                if windowed is not self.filters
+                else []
+            )
             others = [
                 s
-                for s in self.statements.who_said(query.topic, 10, self.filters)
+                for s in said
                 if s.speaker_id is None
                 or not _is(self.speakers, speaker.name, s.speaker_id, speaker.speaker_id)
             ]
             cands, docs = self.statement_candidates(query, others)
             sig.others = Route(cands, docs, judge(cands, self.relevance_policy))
         return sig
+
+    def _windowed(self, query: Query) -> Filters | None:
+        """The filters with the question's own dates ("… in March 2017") where the user set
+        none: statements are looked up in that window first, and without it if it holds
+        none (a soft filter; the user's ``--since``/``--until`` win)."""
+        if query.window is None or (self.filters and (self.filters.since or self.filters.until)):
+            return self.filters
+        since, until = query.window
+        source = self.filters.source if self.filters else None
+        return Filters(since=since, until=until, source=source)
 
     def _route(
         self, query: Query
@@ -279,8 +299,7 @@ class Pipeline:
             ranked = sorted(sig.others.candidates, key=self.relevance_policy.combine, reverse=True)
             # Name whoever said it: a sentence that carries several people's words ("barely
             # two months after Xi announced …, Modi told China …") names no one for sure.
-            best = next((c for c in ranked if self._sole_speaker(c)), ranked[0])
-            return self._someone_else(query, best)
+            return self._someone_else(query, self._named_instead(ranked))
         if query.speaker is not None and sig.own is not None:
             subjects = list(dict.fromkeys(c.hit.title for c in sig.own.candidates if c.hit.title))
             about = "; ".join(subjects[:3])
@@ -315,34 +334,41 @@ class Pipeline:
         answer.answer = text
         return answer
 
-    def _someone_else(self, query: Query, best: Candidate) -> Answer:
-        hit = best.hit.model_copy(update={"rank": 1})
-        who = best.speaker or "Someone else"
-        citation = Citation(
-            n=1,
-            chunk_id=hit.chunk_id,
-            doc_id=hit.doc_id,
-            title=hit.title,
-            path=hit.path,
-            published=hit.published,
-            quote=hit.text,
-            quote_start=hit.start,
-            quote_end=hit.end,
-            speaker=best.speaker,
-            score=round(best.score, 4),
-        )
+    def _named_instead(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Who said it, from the others' candidates best first: the best sentence that is one
+        person's words, and each other person's best within ``others_near`` of it (a claim
+        and the reply to it are both on the topic)."""
+        policy = self.relevance_policy
+        sole = [c for c in ranked if self._sole_speaker(c)]
+        if not sole:
+            return ranked[:1]
+        floor = policy.combine(sole[0]) - policy.others_near
+        named: dict[str, Candidate] = {}
+        for c in sole:
+            key = c.speaker or ""
+            if policy.combine(c) < floor or len(named) >= policy.others_named:
+                break
+            named.setdefault(key, c)
+        return list(named.values())
+
+    def _someone_else(self, query: Query, named: list[Candidate]) -> Answer:
         name = query.speaker_name
-        said = f"{who} said: “{' '.join(hit.text.split())}” [1]"
-        answer = self._abstain(query, f"the documents do not attribute this to {name}", [hit])
-        answer.answer = f"The documents do not attribute this to {name}. {said}"
-        answer.sentences = [
-            AnswerSentence(
-                text=said,
-                status=VerificationStatus.VERIFIED,
-                reason=f"quoted from the source; its speaker is {who}, not {name}",
-                citations=[citation],
+        hits = [c.hit.model_copy(update={"rank": n}) for n, c in enumerate(named, start=1)]
+        answer = self._abstain(query, f"the documents do not attribute this to {name}", hits)
+        answer.sentences = []
+        for n, (c, hit) in enumerate(zip(named, hits, strict=True), start=1):
+            who = c.speaker or "Someone else"
+            citation = Citation.of(hit, n, c.speaker, c.score)
+            answer.sentences.append(
+                AnswerSentence(
+                    text=f"{who} said: “{' '.join(hit.text.split())}” [{n}]",
+                    status=VerificationStatus.VERIFIED,
+                    reason=f"quoted from the source; its speaker is {who}, not {name}",
+                    citations=[citation],
+                )
             )
-        ]
+        said = " ".join(s.text for s in answer.sentences)
+        answer.answer = f"The documents do not attribute this to {name}. {said}"
         return answer
 
     def _sole_speaker(self, c: Candidate) -> bool:
@@ -379,21 +405,7 @@ class Pipeline:
                     text=text,
                     status=VerificationStatus.VERIFIED,
                     reason="an exact evidence sentence, shown because " + why,
-                    citations=[
-                        Citation(
-                            n=n,
-                            chunk_id=c.hit.chunk_id,
-                            doc_id=c.hit.doc_id,
-                            title=c.hit.title,
-                            path=c.hit.path,
-                            published=c.hit.published,
-                            quote=c.hit.text,
-                            quote_start=c.hit.start,
-                            quote_end=c.hit.end,
-                            speaker=c.speaker,
-                            score=round(c.score, 4),
-                        )
-                    ],
+                    citations=[Citation.of(c.hit, n, c.speaker, c.score)],
                 )
             )
         unverified = [

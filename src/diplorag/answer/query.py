@@ -6,6 +6,8 @@ the ``Query`` it returns.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -14,7 +16,14 @@ from diplorag.answer.conversation import Conversation
 from diplorag.text.analyze import content_terms, names, numbers, terms
 from diplorag.types import Speaker
 
-__all__ = ["Query", "answer_type", "build_query", "focus_terms", "is_follow_up"]
+__all__ = [
+    "Query",
+    "answer_type",
+    "build_query",
+    "date_window",
+    "focus_terms",
+    "is_follow_up",
+]
 
 _FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|and what|what of|same for|and how|and who|why)\b",
@@ -41,6 +50,15 @@ _AUX = r"(?:did|does|do|was|were|is|are|has|have|had)"
 _WHICH_NOUN = re.compile(
     rf"^\W*(?:and\s+)?(?:which|what)\s+(?!{_AUX}\b)(?:[\w'’-]+\s+){{0,4}}?([\w-]+)\s+"
     rf"(?:{_AUX}|will|would|could|can|said|told|met)\b",
+    re.IGNORECASE,
+)
+_MONTHS = {m.lower(): n for n, m in enumerate(calendar.month_name) if m}
+_MONTHS |= {m.lower(): n for n, m in enumerate(calendar.month_abbr) if m}
+# "in March 2017", "during Feb. 2017", "in 2017": a month and year, or a year, the question
+# places its events in.
+_WHEN = re.compile(
+    r"\b(?:in|during|from|of|since|early|late|mid)\s+(?:(?P<month>[A-Za-z]{3,9})\.?\s+)?"
+    r"(?P<year>(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 # Role heads that name an office, not a person.
@@ -72,6 +90,24 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+def date_window(question: str) -> tuple[tuple[dt.date, dt.date], str] | None:
+    """The month or year the question places its events in, and the words that say so:
+    "… near Palmyra in March 2017?" gives (2017-03-01, 2017-03-31) and "in March 2017".
+    ``None`` when the question names no month and year (a lone month says no year)."""
+    m = _WHEN.search(question)
+    if m is None:
+        return None
+    year = int(m.group("year"))
+    word = (m.group("month") or "").lower()
+    if word and word not in _MONTHS:
+        return None
+    if word:
+        month = _MONTHS[word]
+        last = calendar.monthrange(year, month)[1]
+        return (dt.date(year, month, 1), dt.date(year, month, last)), m.group(0)
+    return (dt.date(year, 1, 1), dt.date(year, 12, 31)), m.group(0)
+
+
 def is_follow_up(question: str, asked: str | None = None) -> bool:
     """ "and what about Singapore?", "Why?", "what did he say next" — needs the previous turn.
 
@@ -99,6 +135,8 @@ class Query:
         numbers: Numbers of the question.
         asks: What the answer must name (``answer_type``): "person", "number", "place".
         focus: What a "who" question asks the person to have done (``focus_terms``).
+        window: The dates the question places its events in (``date_window``): a soft
+            filter, the topic reads without them.
     """
 
     text: str
@@ -113,6 +151,7 @@ class Query:
     numbers: frozenset[str] = field(default_factory=frozenset)
     asks: str | None = None
     focus: tuple[str, ...] = ()
+    window: tuple[dt.date, dt.date] | None = None
 
     @property
     def follow_up(self) -> bool:
@@ -162,7 +201,10 @@ def build_query(
     for name in (asked, speaker.name if speaker else None, *(speaker.aliases if speaker else [])):
         if name:
             words |= {w for w in re.findall(r"[\w-]+", name)}
+    when = date_window(question)
     topic = _topic(question, words)
+    if when is not None:
+        topic = " ".join(topic.replace(when[1], " ").split())
     search_text = question
     previous = None
     if follow and previous_query is not None:
@@ -184,4 +226,5 @@ def build_query(
         numbers=frozenset(numbers(question)),
         asks=answer_type(question),
         focus=focus_terms(question),
+        window=when[0] if when is not None else None,
     )

@@ -35,6 +35,10 @@ class RelevancePolicy:
     min_own_score: float = 0.41
     min_own_dense: float = 0.35
     others_margin: float = 0.15
+    # Naming who said it instead: every other speaker (up to ``others_named``) whose best
+    # statement scores within this of the best is named too (a claim and the reply to it).
+    others_near: float = 0.05
+    others_named: int = 3
 
     def combine(self, c: Candidate) -> float:
         return self.dense * c.dense + self.lexical * c.lexical + self.entities * c.entities

@@ -354,20 +354,7 @@ def _n(source: _Source) -> int:
 
 
 def _citation(source: _Source, check: _Check) -> Citation:
-    hit = source.hit
-    return Citation(
-        n=source.n,
-        chunk_id=hit.chunk_id,
-        doc_id=hit.doc_id,
-        title=hit.title,
-        path=hit.path,
-        published=hit.published,
-        quote=hit.text,
-        quote_start=hit.start,
-        quote_end=hit.end,
-        speaker=check.speaker,
-        score=round(check.overlap, 4),
-    )
+    return Citation.of(source.hit, source.n, check.speaker, check.overlap)
 
 
 def _blank(text: str, span: tuple[int, int] | None) -> str:
