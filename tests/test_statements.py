@@ -316,3 +316,68 @@ def test_lone_surname_joins_the_dominant_holder_and_glued_words_are_dropped() ->
     assert {"10:0", "11:0"} <= set(nikki.members)
     assert nikki.name == "Nikki Haley"
     assert any(e.members == ["9:0"] for e in entities)
+
+
+def test_anonymity_and_a_question_put_to_someone_are_not_statements() -> None:
+    text = (
+        "A navy officer, who asked not to be named, confirmed the drill. "
+        "Asked whether he thought the bill would pass, Senator Mo Brooks said he was hopeful."
+    )
+    assert [(who, predicate) for who, predicate, _, _ in said(text)] == [
+        ("Mo Brooks", "say"),
+    ]
+
+
+def test_a_quote_that_is_part_of_its_clause_is_reported_speech() -> None:
+    text = (
+        "Volker Beck, a German lawmaker, spoke on Monday. The Turkish state's collection of "
+        'information has likely occurred "all over the world," Beck said.'
+    )
+    [(who, predicate, content, direct)] = said(text)
+    assert (who, predicate, direct) == ("Volker Beck", "say", False)
+    assert content == (
+        'The Turkish state\'s collection of information has likely occurred "all over the world'
+    )
+
+
+def test_a_few_quoted_words_inside_reported_speech() -> None:
+    text = 'President Donald Trump said on Monday that the US "strongly supports" NATO.'
+    [(who, predicate, content, direct)] = said(text)
+    assert (who, predicate, content, direct) == (
+        "Donald Trump",
+        "say",
+        'the US "strongly supports" NATO',
+        False,
+    )
+
+
+def test_the_quote_after_a_colon_is_what_was_told() -> None:
+    text = 'President Donald Trump also told Reuters: "We are going to win this one."'
+    [(who, predicate, content, direct)] = said(text)
+    assert (who, predicate, content, direct) == (
+        "Donald Trump",
+        "tell",
+        "We are going to win this one",
+        True,
+    )
+
+
+def test_a_headline_glued_to_the_lede_is_said_once() -> None:
+    text = (
+        "NBRU warns Dublin Bus not to move buses out of shared depots Meanwhile, the NBRU has "
+        "warned Dublin Bus not to move buses out of depots shared with Bus Eireann."
+    )
+    [(who, predicate, content, _)] = said(text)
+    assert (who, predicate) == ("NBRU", "warn")
+    assert content == "Dublin Bus not to move buses out of depots shared with Bus Eireann"
+
+
+def test_a_statement_before_a_linking_adverb_is_not_the_next_verbs() -> None:
+    text = (
+        "House Speaker Paul Ryan said Congress was proud to have passed the Cures Act, which "
+        'calls for money for "breakthrough discoveries on cancer," so he expects the proposed '
+        "cut to be revised."
+    )
+    contents = {(p, c) for _, p, c, _ in said(text)}
+    assert ("expect", "the proposed cut to be revised") in contents
+    assert not any(p == "expect" and "Congress" in c for p, c in contents)

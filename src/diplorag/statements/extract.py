@@ -105,6 +105,10 @@ _ABBREVIATIONS = ABBREVIATIONS | load_rules().abbreviated_titles
 # Damaged text runs an organisation's name into the next sentence ("The Atlanta Journal
 # Constitution.- Huge Trump").
 _NAME_END = re.compile(r"(?<=[a-z]{2})\.(?:\s*-|\s+(?=[A-Z]))")
+_WORD = re.compile(r"\w+")
+# Adverbs that link a clause to the one before ('…for "breakthrough discoveries," so he expects
+# the cut to be revised'): a quote before them is not introduced by the verb after.
+_LINKING_ADVERBS = frozenset({"so", "thus", "therefore", "hence", "then", "yet", "still"})
 _EDGE = " \t\r\n,;:.—–-\"'“”‘’«»()"
 
 
@@ -251,6 +255,7 @@ class _Analyser:
         self.sentence_no = 0
         self.recent_starts: list[int] = [0]  # where the two sentences before the current began
         self.previous_sentence = 0  # where the last sentence of the piece before began
+        self.piece_offset = 0  # where the spaCy doc being read starts in ``text``
 
     # people -------------------------------------------------------------------------------
 
@@ -800,6 +805,9 @@ class _Analyser:
         unwanted = self.rules.not_with_object.get(lemma, frozenset())
         if any(c.dep_ == "dobj" and fold(c.lemma_) in unwanted for c in verb.children):
             return False
+        infinitives = self.rules.not_with_xcomp.get(lemma, frozenset())
+        if any(c.dep_ == "xcomp" and fold(c.lemma_) in infinitives for c in verb.children):
+            return False  # "who asked not to be named"
         if (
             verb.dep_ == "relcl"
             and fold(verb.head.lemma_) in unwanted
@@ -835,7 +843,14 @@ class _Analyser:
         """The quote that closes right before an attribution ('"…," Lavrov said'), joined to
         the quote that resumes right after it ('"If…," Lennon said, "you might…"')."""
         doc = verb.doc
-        group = [verb, *(c for c in verb.children if c.dep_ in ("aux", "advmod", "neg"))]
+        group = [
+            verb,
+            *(
+                c
+                for c in verb.children
+                if c.dep_ in ("aux", "advmod", "neg") and c.lower_ not in _LINKING_ADVERBS
+            ),
+        ]
         if abs(subj.i - verb.i) <= 8:
             group += [subj.left_edge, subj.right_edge]
         first = min(t.i for t in group)
@@ -852,6 +867,63 @@ class _Analyser:
                     return before[0], b
                 break
         return before
+
+    def _overlap_free(self, tok: Any) -> bool:
+        """Whether no quotation overlaps the sentence of ``tok``."""
+        sent = tok.sent
+        a = self.piece_offset + sent.start_char
+        return not _overlap(a, self.piece_offset + sent.end_char, self.quotes)
+
+    def _own_statement(self, tok: Any) -> bool:
+        """Whether ``tok`` heads an unquoted statement with a subject of its own."""
+        if not self.rules.predicate(fold(tok.lemma_)):
+            return False
+        if not any(g.dep_ in ("nsubj", "nsubjpass") for g in tok.children):
+            return False
+        doc, o = tok.doc, self.piece_offset
+        a = o + doc[tok.left_edge.i].idx
+        b = o + doc[tok.right_edge.i].idx + len(doc[tok.right_edge.i].text)
+        return _overlap(a, b, self.quotes) * 2 < b - a
+
+    def _echoed_headline(self, tok: Any) -> bool:
+        """Whether ``tok`` heads a clause before a verb of its own lemma in a sentence with no
+        quotes: a headline glued to the lede that repeats it ("NBRU warns … Meanwhile, the
+        NBRU has warned …")."""
+        head = tok.head
+        return (
+            tok.dep_ == "ccomp"
+            and head.i > tok.i
+            and fold(head.lemma_) == fold(tok.lemma_)
+            and self._overlap_free(tok)
+        )
+
+    def _clause_holding(self, quote: tuple[int, int], s_start: int) -> int | None:
+        """Where the clause starts that a quote closing before its attribution is only a part
+        of ('The collection has likely occurred "all over the world," Beck said'), or None
+        when the quote opens its sentence (or a lead-in: 'He added: "…"')."""
+        before = self.text[s_start : quote[0]]
+        if len(_WORD.findall(before)) < 4 or before.rstrip().endswith((":", ",")):
+            return None
+        if any(
+            not _overlap(m.start(), m.start() + 1, self.quotes)
+            for m in _SENTENCE_END.finditer(self.text, s_start, quote[0])
+        ):
+            return None  # the parser ran two sentences together
+        return s_start
+
+    def _words_outside_quotes(self, a: int, b: int) -> int:
+        """Words of ``text[a:b]`` outside quotation marks, "that" not counted."""
+        gaps = []
+        pos = a
+        for qa, qb in self.quotes:
+            if qb <= pos:
+                continue
+            if qa >= b:
+                break
+            gaps.append(self.text[pos:qa])
+            pos = qb
+        gaps.append(self.text[pos:b])
+        return sum(1 for gap in gaps for w in _WORD.findall(gap) if w.lower() != "that")
 
     def _one_sentence(
         self, a: int, b: int, m_start: int, m_end: int, pred_end: int
@@ -879,6 +951,14 @@ class _Analyser:
         if self.text[x:y].endswith(",") or _LEAD_IN.match(self.text, x):
             return 0, 0
         return x, y
+
+    def _quote_just_after(self, pos: int) -> tuple[int, int] | None:
+        """The quotation that opens right after ``pos`` (only spaces and its mark between)."""
+        for a, b in self.quotes:
+            if a >= pos:
+                gap = self.text[pos:a]
+                return (a, b) if len(gap) <= 4 and not gap.strip(" \n\"“'‘") else None
+        return None
 
     def _quote_just_before(self, pos: int) -> tuple[int, int] | None:
         """The quotation that closes right before ``pos`` (only spaces and its mark between)."""
@@ -1035,6 +1115,12 @@ class _Analyser:
                     if said and self.rules.predicate(fold(c.lemma_)):
                         lo, hi = said[0].left_edge.i, said[-1].right_edge.i
                         return doc[lo].idx, doc[hi].idx + len(doc[hi].text)
+        # "NBRU warns Dublin Bus not to… Meanwhile, the NBRU has warned Dublin Bus not to…": a
+        # headline glued to the lede is not what the lede's verb said. "Ryan said Congress was
+        # proud…, so he expects the cut to be revised": a clause before that is a statement of
+        # its own is not what the verb after it says.
+        kids = [c for c in kids if not self._echoed_headline(c)]
+        kids = [c for c in kids if not (c.i < verb.i and self._own_statement(c))]
         if fold(verb.lemma_) in self.rules.light:  # "expressed concern", "shared that…"
             kids = [c for c in kids if c.dep_ in ("dobj", "ccomp")]
         before = [c for c in kids if c.i < verb.i]
@@ -1071,6 +1157,8 @@ class _Analyser:
                     ):
                         end = self._writer_tail(r, first.i, r.right_edge.i)
                         return first.idx, doc[end].idx + len(doc[end].text)
+        if addressed and kids and all(c.dep_ in ("dobj", "dative") for c in kids):
+            return None  # "Mr Trump also told Reuters:": the addressee, not what was said
         if kids:
             # "called on X to…": what was said starts after the preposition.
             # After the verb, what was said starts after it ("children, who he said will be
@@ -1138,11 +1226,12 @@ class _Analyser:
     def _sentence(self, sent: Any, offset: int, token_person: dict[int, int]) -> list[Found]:
         found: list[Found] = []
         text = self.text
+        self.piece_offset = offset  # of the spaCy doc being read, for the helpers
         s_start, s_end = offset + sent.start_char, offset + sent.end_char
         for tok in sent:
             predicate = None
             subj = None
-            sentence_from = s_start
+            sentence_from, sentence_to = s_start, s_end
             content: tuple[int, int] | None = None
             quoted: tuple[int, int] | None = None
             if tok.lower_ == "according" and tok.i + 1 < sent.end and doc_lower(tok, 1) == "to":
@@ -1181,6 +1270,12 @@ class _Analyser:
                     continue  # "asking for the FBI to talk to reporters": not said (yet)
                 if _question(sent, tok):
                     continue  # "What did the Kremlin say about young people?": a heading
+                if self._echoed_headline(tok):
+                    continue  # the headline's "NBRU warns…": the lede says it again
+                if any(
+                    c.dep_ == "mark" and c.lower_ in self.rules.question_marks for c in tok.children
+                ):
+                    continue  # "Asked whether he thought it was likely…": put to him
                 if (
                     fold(tok.lemma_) in self.rules.mental | self.rules.intentions
                     and not any(c.dep_ in ("ccomp", "parataxis") for c in tok.children)
@@ -1198,7 +1293,13 @@ class _Analyser:
                 predicate = fold(tok.lemma_)
                 content = self._content(tok, subj, sent)
                 quoted = self._quote_of(tok, subj, offset)
-                if quoted is not None and not (
+                held = self._clause_holding(quoted, s_start) if quoted is not None else None
+                if quoted is not None and held is not None:
+                    # 'The state's collection … has likely occurred "all over the world," Beck
+                    # said': the quote is a fragment of the clause that holds it.
+                    content = (held - offset, quoted[1] - offset)
+                    quoted = None
+                elif quoted is not None and not (
                     content is not None and text[offset + content[0] :].startswith("that ")
                 ):
                     # '[on other planets]," said Norine Noonan, biologist…': the quote before
@@ -1213,11 +1314,22 @@ class _Analyser:
                 ):
                     continue  # "the relationship she and her brother shared": no content
                 if content is None:
+                    # A quote of the predicate's own clause or after it: not one that closed
+                    # in an earlier clause ('…money for "breakthrough discoveries," so he
+                    # expects the cut to be revised').
+                    clause_from = offset + tok.doc[tok.left_edge.i].idx
                     inside = [
                         (max(a, offset + sent.start_char) - offset, min(b, s_end) - offset)
                         for a, b in self.quotes
-                        if a < s_end and b > s_start
+                        if a < s_end and b > max(s_start, clause_from)
                     ]
+                    if not inside and text[s_start:s_end].rstrip().endswith(":"):
+                        # 'Mr Trump also told Reuters:' and the quote that follows.
+                        opened = self._quote_just_after(s_end)
+                        if opened is None:
+                            continue
+                        inside = [(opened[0] - offset, opened[1] - offset)]
+                        sentence_to = opened[1]
                     if not inside:
                         # '"… It won't affect relations." Liu Zhenmin said on Jan 11.': the
                         # quote closed just before this sentence.
@@ -1239,6 +1351,8 @@ class _Analyser:
             if c_end - c_start < 3 or text[c_start:c_end].lower() in self.rules.pronoun_content:
                 continue  # "Clapper also has publicly denied them", "asked herself": nothing
             direct = _overlap(c_start, c_end, self.quotes) * 2 > c_end - c_start
+            if direct and quoted is None and self._words_outside_quotes(c_start, c_end) >= 3:
+                direct = False  # 'he said the US "strongly supports" NATO': reported speech
             if not direct:
                 pred_end = offset + tok.idx + len(tok.text)
                 c_start, c_end = self._one_sentence(c_start, c_end, m_start, m_end, pred_end)
@@ -1262,7 +1376,7 @@ class _Analyser:
                 if opened:
                     sentence_from = min(sentence_from, opened[0])
                 lo = min(sentence_from, s_start)
-                spans = [(max(a, lo), min(b, s_end)) for a, b in self.quotes]
+                spans = [(max(a, lo), min(b, sentence_to)) for a, b in self.quotes]
                 spans = [(a, b) for a, b in spans if a < b and a < c_end and b > c_start]
                 if spans:
                     c_start, c_end = _trim(text, spans[0][0], spans[-1][1])
@@ -1288,7 +1402,7 @@ class _Analyser:
             found.append(
                 Found(
                     min(sentence_from, s_start),
-                    s_end,
+                    sentence_to,
                     c_start,
                     c_end,
                     speaker,
@@ -1306,7 +1420,7 @@ class _Analyser:
                 if not self.last_subject or self.last_subject[-1] != idx:
                     self.last_subject.append(idx)
                 self.subject_sentence[idx] = self.sentence_no
-        return _cut_at_next_speaker(self.text, _outermost(_without_headline(found)))
+        return _cut_at_next_speaker(self.text, _outermost(_without_headline(self.text, found)))
 
     def run(self, docs: Iterable[tuple[int, Any]]) -> DocumentAnalysis:
         sentences: list[tuple[int, int, list[Found]]] = []
@@ -1384,18 +1498,25 @@ _OPENING_QUOTES = frozenset("\"“'‘«")
 _WEB = re.compile(r"https?://|www\.|@\w|^\s*(?:Follow|Read more|Related|Reporting by)\b")
 
 
-def _without_headline(found: list[Found]) -> list[Found]:
+def _without_headline(text: str, found: list[Found]) -> list[Found]:
     """Drop a statement whose content runs into the same speaker saying the same again: a
     headline glued to the lede ("Cadillac expects major sales growth General Motors Co's
-    Cadillac expects sales in China to…")."""
+    Cadillac expects sales in China to…", "NBRU warns Dublin Bus not to move buses
+    Meanwhile, the NBRU has warned Dublin Bus…")."""
+
+    def runs_into(f: Found, g: Found) -> bool:
+        if f.mention_start >= g.mention_start:
+            return False
+        if g.mention_start < f.content_end:
+            return True
+        between = text[f.content_end : g.mention_start]
+        return len(between) <= 24 and not any(c in between for c in '.!?"“”')
+
     return [
         f
         for f in found
         if not any(
-            g is not f
-            and g.predicate == f.predicate
-            and g.speaker == f.speaker
-            and f.mention_start < g.mention_start < f.content_end
+            g is not f and g.predicate == f.predicate and g.speaker == f.speaker and runs_into(f, g)
             for g in found
         )
     ]

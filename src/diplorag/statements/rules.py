@@ -23,6 +23,8 @@ class Rules:
     light: frozenset[str]
     needs: dict[str, frozenset[str]]
     not_with_object: dict[str, frozenset[str]]
+    not_with_xcomp: dict[str, frozenset[str]]
+    question_marks: frozenset[str]
     silent_when_negated: frozenset[str]
     attempts: frozenset[str]
     not_yet: frozenset[str]
@@ -94,6 +96,8 @@ def load_rules() -> Rules:
         light=frozenset(pred["light"]),
         needs={k: frozenset(v) for k, v in pred["needs"].items()},
         not_with_object={k: frozenset(v) for k, v in pred["not_with_object"].items()},
+        not_with_xcomp={k: frozenset(v) for k, v in pred["not_with_xcomp"].items()},
+        question_marks=frozenset(pred["question_marks"].split()),
         silent_when_negated=frozenset(pred["silent_when_negated"].split()),
         attempts=frozenset(pred["attempts"].split()),
         not_yet=frozenset(pred["not_yet"].split()),
