@@ -336,7 +336,7 @@ def test_a_quote_that_is_part_of_its_clause_is_reported_speech() -> None:
     [(who, predicate, content, direct)] = said(text)
     assert (who, predicate, direct) == ("Volker Beck", "say", False)
     assert content == (
-        'The Turkish state\'s collection of information has likely occurred "all over the world'
+        "The Turkish state's collection of information has likely occurred \"all over the world"
     )
 
 
@@ -381,3 +381,40 @@ def test_a_statement_before_a_linking_adverb_is_not_the_next_verbs() -> None:
     contents = {(p, c) for _, p, c, _ in said(text)}
     assert ("expect", "the proposed cut to be revised") in contents
     assert not any(p == "expect" and "Congress" in c for p, c in contents)
+
+
+def test_a_quote_that_opens_a_sentence_which_lost_its_full_stop_is_its_own() -> None:
+    text = (
+        "Andrew Foster runs the hospital trust. The cubicles were full and we could not get "
+        'patients out of hospital "It started from Boxing Day onwards," says Mr Foster.'
+    )
+    contents = [(who, c, d) for who, _, c, d in said(text)]
+    assert ("Andrew Foster", "It started from Boxing Day onwards", True) in contents
+
+
+def test_reported_speech_that_ends_in_a_quote_goes_on_with_it() -> None:
+    text = (
+        'Minister Senzeni Zokwana said the Department of Agriculture "realized that pests '
+        "threaten food "
+        'security. Regional efforts are important to address these risks."'
+    )
+    assert said(text) == [
+        (
+            "Senzeni Zokwana",
+            "say",
+            'the Department of Agriculture "realized that pests threaten food security',
+            False,
+        ),
+        ("Senzeni Zokwana", "say", "Regional efforts are important to address these risks", True),
+    ]
+
+
+def test_a_share_bar_before_the_speaker_is_not_what_was_said() -> None:
+    text = (
+        "Send Facebook Twitter Google+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine "
+        "Permalink http://dw.com/p/2XWMU Green politician Volker Beck, who filed a criminal "
+        "complaint in December, said DITIB's claims of innocence do not add up."
+    )
+    assert said(text) == [
+        ("Volker Beck", "say", "DITIB's claims of innocence do not add up", False),
+    ]

@@ -106,6 +106,7 @@ _ABBREVIATIONS = ABBREVIATIONS | load_rules().abbreviated_titles
 # Constitution.- Huge Trump").
 _NAME_END = re.compile(r"(?<=[a-z]{2})\.(?:\s*-|\s+(?=[A-Z]))")
 _WORD = re.compile(r"\w+")
+_MARKS = frozenset('"“”«»')
 # Adverbs that link a clause to the one before ('…for "breakthrough discoveries," so he expects
 # the cut to be revised'): a quote before them is not introduced by the verb after.
 _LINKING_ADVERBS = frozenset({"so", "thus", "therefore", "hence", "then", "yet", "still"})
@@ -904,6 +905,12 @@ class _Analyser:
         before = self.text[s_start : quote[0]]
         if len(_WORD.findall(before)) < 4 or before.rstrip().endswith((":", ",")):
             return None
+        lead = before.rstrip(" \"“‘'«")  # without the quote's own opening mark
+        if not self.text[quote[0] : quote[0] + 1].islower() or any(c in lead for c in _MARKS):
+            # '…out of hospital "It started from Boxing Day," says Mr Foster': a quote of its
+            # own whose opening sentence lost its full stop; marks before it ("Yes, I have
+            # regrets "?because…") are damage the pairing of marks cannot be trusted past.
+            return None
         if any(
             not _overlap(m.start(), m.start() + 1, self.quotes)
             for m in _SENTENCE_END.finditer(self.text, s_start, quote[0])
@@ -1120,6 +1127,13 @@ class _Analyser:
         # proud…, so he expects the cut to be revised": a clause before that is a statement of
         # its own is not what the verb after it says.
         kids = [c for c in kids if not self._echoed_headline(c)]
+        # "Send Facebook … Permalink http://dw.com/p/2XWMU Green politician Volker Beck …
+        # said": a page's share bar, not what was said.
+        kids = [
+            c
+            for c in kids
+            if c.i > verb.i or not any(t.like_url for t in doc[c.left_edge.i : verb.i])
+        ]
         kids = [c for c in kids if not (c.i < verb.i and self._own_statement(c))]
         if fold(verb.lemma_) in self.rules.light:  # "expressed concern", "shared that…"
             kids = [c for c in kids if c.dep_ in ("dobj", "ccomp")]
@@ -1455,13 +1469,23 @@ class _Analyser:
         opens = self.text[start:].lstrip()[:1] in _OPENING_QUOTES
         return not (first_of_paragraph and opens)
 
+    def _ends_in_quote(self, f: Found) -> bool:
+        return any(a < f.content_end <= b + 1 for a, b in self.quotes)
+
     def _continue_quotes(self, sentences: list[tuple[int, int, list[Found]]]) -> None:
         """Sentences inside a quote with no predicate of their own keep the quote's speaker."""
         previous: Found | None = None
         for i, (start, end, got) in enumerate(sentences):
             if got:
+                # A direct quote, or reported speech that ends in one ('He said the department
+                # "realized that … food security. Regional efforts are important…"').
                 previous = next(
-                    (f for f in reversed(got) if f.direct and not self._is_media(f.speaker)), None
+                    (
+                        f
+                        for f in reversed(got)
+                        if (f.direct or self._ends_in_quote(f)) and not self._is_media(f.speaker)
+                    ),
+                    None,
                 )
                 continue
             quoted = _overlap(start, end, self.quotes)
