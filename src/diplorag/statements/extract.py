@@ -1501,6 +1501,9 @@ class _Analyser:
                 previous = None
                 continue
             c_start, c_end = _trim(self.text, start, end)
+            inside = [(max(a, start), min(b, end)) for a, b in self.quotes if a < end and b > start]
+            if inside:  # '…reunification," the Russian diplomat said.': the quote, not the tag
+                c_start, c_end = _trim(self.text, inside[0][0], inside[-1][1])
             cont = Found(
                 start,
                 end,
@@ -1519,7 +1522,9 @@ class _Analyser:
 
 
 _OPENING_QUOTES = frozenset("\"“'‘«")
-_WEB = re.compile(r"https?://|www\.|@\w|^\s*(?:Follow|Read more|Related|Reporting by)\b")
+_WEB = re.compile(
+    r"https?://|www\.|@\w|^\s*(?:Follow|Read more|Related|Reporting by)\b", re.IGNORECASE
+)
 
 
 def _without_headline(text: str, found: list[Found]) -> list[Found]:
