@@ -139,22 +139,3 @@ def test_search_hits_show_their_speakers(corpus: Path) -> None:
     api.ingest([corpus], s)
     hits = api.search("Singapore weapon systems interest", s, k=1, mode="bm25").hits
     assert "Kim Young-suk" in hits[0].speakers
-
-
-def test_colleagues_hold_the_same_job_in_the_same_place(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text(
-        "Russian Foreign Minister Sergei Lavrov said Moscow wanted talks on Syria.\n\n"
-        "Deputy Foreign Minister Mikhail Bogdanov said Russia was concerned about the strikes.\n"
-    )
-    (docs / "b.txt").write_text(
-        "Japanese Foreign Minister Fumio Kishida said Tokyo welcomed the plan.\n\n"
-        "Russian Defence Minister Sergei Shoigu said the drills would go on.\n"
-    )
-    s = settings(index_dir=tmp_path / "idx")
-    api.ingest([docs], s)
-    with api.Session(s) as session:
-        index = api.IndexStatements(session)
-        ids = {sp.name: sp.speaker_id for sp in index.speakers()}
-        assert index.colleagues(ids["Sergei Lavrov"]) == [ids["Mikhail Bogdanov"]]

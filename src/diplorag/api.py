@@ -11,7 +11,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -1065,75 +1065,31 @@ class IndexStatements:
             self._session.withheld_in(st.doc_id, st.sentence_start, st.sentence_end)
         return statements
 
-    def who_said(
-        self,
-        topic: str,
-        k: int,
-        filters: Filters | None,
-        *,
-        documents: Sequence[str] = (),
-        near: str | None = None,
-    ) -> list[Statement]:
+    def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
         """Statements by anyone in the passages most relevant to ``topic``, best first.
 
         The few best documents count whole: the passage that matches a topic's words is often
         the narrative, and the reply to it ("… would not affect China's position on Kashmir,"
-        Hua said) stands a paragraph away. ``documents`` count whole too (the articles that
-        name the person asked about, where someone else spoke on the topic). ``near``: a
-        speaker whose colleagues' statements are candidates as well (a deputy foreign
-        minister's words credited to the foreign minister).
+        Hua said) stands a paragraph away.
         """
         hits = self._session.search(topic, k=max(10, 3 * k), filters=filters)
         whole = list(dict.fromkeys(h.doc_id for h in hits))[
             : self._session.settings.who_said_documents
         ]
-        whole += [d for d in dict.fromkeys(documents) if d not in whole]
         spans = [(d, 0, 1 << 62) for d in whole]
         spans += [(h.doc_id, h.start, h.end) for h in hits if h.doc_id not in whole]
         seen: set[int] = set()
         found: list[Statement] = []
-
-        def add(statements: Iterable[Statement]) -> None:
-            for st in statements:
+        for doc_id, start, end in spans:
+            for st in self._store.statements_in(doc_id, start, end):
                 if st.statement_id not in seen and st.speaker_id is not None:
                     seen.add(st.statement_id)
                     found.append(st)
-
-        for doc_id, start, end in spans:
-            add(self._store.statements_in(doc_id, start, end))
-        colleagues = self.colleagues(near) if near is not None else []
-        if colleagues:
-            f = filters or Filters()
-            theirs = self._store.statements(
-                speaker_ids=colleagues, since=f.since, until=f.until, path_glob=f.path_glob()
-            )
-            add(self._session.rank_statements(topic, theirs, per_article=False)[:k])
         if not found:
             return []
         # Who spoke on it, best first: one article's several speakers are rivals here.
         ranked = self._session.rank_statements(topic, found, per_article=False)
         return self._checked(ranked[:k])
-
-    def colleagues(self, speaker_id: str) -> list[str]:
-        """People whose roles the documents give as the same job in the same place as one of
-        ``speaker_id``'s ("Deputy Foreign Minister" for the "Russian Foreign Minister"; not the
-        "Japanese Foreign Minister", nor the "Russian Defence Minister")."""
-        from diplorag.statements.roles import role_match, role_words
-
-        people = [s for s in self.speakers() if s.kind == "PERSON"]
-        asked = next((s for s in people if s.speaker_id == speaker_id), None)
-        if asked is None or not asked.roles:
-            return []
-        return [
-            s.speaker_id
-            for s in people
-            if s.speaker_id != speaker_id
-            and any(
-                role_match(role_words(theirs), mine) >= _COLLEAGUE_FIT
-                for theirs in s.roles
-                for mine in asked.roles
-            )
-        ]
 
     def suggest(self, name: str) -> list[str]:
         from diplorag.statements.lookup import suggest
@@ -1148,11 +1104,6 @@ class IndexStatements:
         from diplorag.statements.lookup import resolve
 
         return any(s.speaker_id == speaker_id for s in resolve(name, self.speakers()).speakers)
-
-
-# How well two roles must fit (``roles.role_match``) for their holders to be colleagues: the
-# same compound job ("foreign minister") or a shared place, not only a shared head noun.
-_COLLEAGUE_FIT = 1.5
 
 
 def _asked_phrases(phrases: list[QuestionSpeaker]) -> list[QuestionSpeaker]:

@@ -12,7 +12,6 @@ index implements both (``api.IndexStatements``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from diplorag.types import Filters, Speaker, Statement
@@ -40,18 +39,8 @@ class StatementSource(Protocol):
         set); with an empty ``about``, the newest first."""
         ...
 
-    def who_said(
-        self,
-        topic: str,
-        k: int,
-        filters: Filters | None,
-        *,
-        documents: Sequence[str] = (),
-        near: str | None = None,
-    ) -> list[Statement]:
-        """Up to ``k`` statements by anyone, most relevant to ``topic`` first (``score`` set):
-        in the passages retrieved for it, in ``documents`` whole, and by the colleagues of
-        speaker ``near`` (the same job in the same place)."""
+    def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
+        """Up to ``k`` statements by anyone, most relevant to ``topic`` first (``score`` set)."""
         ...
 
     def suggest(self, name: str) -> list[str]:

@@ -254,16 +254,8 @@ class Pipeline:
             )
             cands, docs = self.statement_candidates(query, own)
             sig.own = Route(cands, docs, judge(cands, self.relevance_policy))
-            # Who else spoke on it: in the retrieved passages, in the articles that name the
-            # person asked about (the trap of a misattribution: he is named, another speaks),
-            # and among the colleagues whose words are most easily credited to him.
-            named_in = list(dict.fromkeys(c.hit.doc_id for c in topic))
-            said = self.statements.who_said(
-                query.topic, 10, windowed, documents=named_in, near=speaker.speaker_id
-            ) or (
-                self.statements.who_said(
-                    query.topic, 10, self.filters, documents=named_in, near=speaker.speaker_id
-                )
+            said = self.statements.who_said(query.topic, 10, windowed) or (
+                self.statements.who_said(query.topic, 10, self.filters)
                 if windowed is not self.filters
                 else []
             )
