@@ -884,7 +884,7 @@ class _Analyser:
         doc, o = tok.doc, self.piece_offset
         a = o + doc[tok.left_edge.i].idx
         b = o + doc[tok.right_edge.i].idx + len(doc[tok.right_edge.i].text)
-        return _overlap(a, b, self.quotes) * 2 < b - a
+        return bool(_overlap(a, b, self.quotes) * 2 < b - a)
 
     def _echoed_headline(self, tok: Any) -> bool:
         """Whether ``tok`` heads a clause before a verb of its own lemma in a sentence with no
@@ -1339,11 +1339,11 @@ class _Analyser:
                     ]
                     if not inside and text[s_start:s_end].rstrip().endswith(":"):
                         # 'Mr Trump also told Reuters:' and the quote that follows.
-                        opened = self._quote_just_after(s_end)
-                        if opened is None:
+                        following = self._quote_just_after(s_end)
+                        if following is None:
                             continue
-                        inside = [(opened[0] - offset, opened[1] - offset)]
-                        sentence_to = opened[1]
+                        inside = [(following[0] - offset, following[1] - offset)]
+                        sentence_to = following[1]
                     if not inside:
                         # '"… It won't affect relations." Liu Zhenmin said on Jan 11.': the
                         # quote closed just before this sentence.
