@@ -90,7 +90,7 @@ class LlamaGenerator:
         threads = n_threads or os.cpu_count() or 2
         captured = io.StringIO()
         try:
-            with _captured_stderr(captured):
+            with _captured_stderr(captured), _without_amx_repacking(llama_cpp):
                 self._llm: Any = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
@@ -324,6 +324,45 @@ class LlamaGenerator:
                 inner.close()
 
         self._llm.generate = counting_generate
+
+
+def _cpu_has_amx() -> bool:
+    """Whether this processor has Intel AMX (the ``amx_int8`` flag of /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return "amx_int8" in line.split()
+    except OSError:
+        pass
+    return False
+
+
+@contextlib.contextmanager
+def _without_amx_repacking(llama_cpp: Any) -> Iterator[None]:
+    """Load the model without llama.cpp's extra weight buffers on a processor with AMX.
+
+    llama.cpp 0.3.36's AMX buffer takes ``token_embd.weight`` too and the first decode then
+    crashes with a segmentation fault, for SmolLM2 (Q4_1) and Qwen2.5 (Q4_K_M) alike
+    (ggml-org/llama.cpp#19184). ``Llama`` has no argument for ``use_extra_bufts``, so the
+    default parameters it starts from are given with it off while it loads.
+    """
+    if not _cpu_has_amx():
+        yield
+        return
+    module = llama_cpp.llama_cpp
+    default_params = module.llama_model_default_params
+
+    def params_without_extra_buffers() -> Any:
+        params = default_params()
+        params.use_extra_bufts = False
+        return params
+
+    module.llama_model_default_params = params_without_extra_buffers
+    try:
+        yield
+    finally:
+        module.llama_model_default_params = default_params
 
 
 @contextlib.contextmanager
