@@ -418,3 +418,18 @@ def test_a_share_bar_before_the_speaker_is_not_what_was_said() -> None:
     assert said(text) == [
         ("Volker Beck", "say", "DITIB's claims of innocence do not add up", False),
     ]
+
+
+def test_an_unnamed_role_is_not_the_person_named_before_in_that_role() -> None:
+    text = (
+        "Last week, Mr Trump's spokesman Sean Spicer repeated the claims. "
+        'A GCHQ spokesman said: "The allegations are nonsense." '
+        "The arrests were part of a wider effort, a police spokesman said. "
+        'House Speaker Paul Ryan spoke first. "The speaker maintains an open door policy," '
+        "a Ryan aide said in a statement."
+    )
+    found = said(text)
+    assert ("GCHQ", "say", "The allegations are nonsense", True) in found
+    assert not any(who == "Sean Spicer" and "nonsense" in c for who, _, c, _ in found)
+    assert not any("arrests" in c for _, _, c, _ in found)  # no one to credit it to
+    assert not any("open door" in c for _, _, c, _ in found)  # the aide, not Ryan

@@ -110,6 +110,8 @@ _MARKS = frozenset('"“”«»')
 # Adverbs that link a clause to the one before ('…for "breakthrough discoveries," so he expects
 # the cut to be revised'): a quote before them is not introduced by the verb after.
 _LINKING_ADVERBS = frozenset({"so", "thus", "therefore", "hence", "then", "yet", "still"})
+# Determiners that bring in someone new ("a spokesman said"): not the one named before.
+_INDEFINITE = frozenset({"a", "an", "another"})
 _EDGE = " \t\r\n,;:.—–-\"'“”‘’«»()"
 
 
@@ -762,6 +764,10 @@ class _Analyser:
             if named is not None:
                 tok, idx = named
                 return Speaker(person=idx), offset + tok.idx, offset + tok.idx + len(tok)
+            if any(c.dep_ == "det" and c.lower_ in _INDEFINITE for c in subj.children):
+                # "A GCHQ spokesman said", "according to a diplomat": someone the story has
+                # not named, not the spokesman it named before; the organisation speaks.
+                return self._serving(subj, offset)
             organisations = {
                 fold(t.text)
                 for t in span
@@ -776,6 +782,21 @@ class _Analyser:
         if ent is not None and ent.label_ in ("ORG", "GPE", "NORP"):
             return self._organisation(ent, offset)
         return None  # "officials", "the statement": no entity to credit
+
+    def _serving(self, subj: Any, offset: int) -> tuple[Speaker, int, int] | None:
+        """The organisation an unnamed role noun speaks for, written before it ("a GCHQ
+        spokesman", "A U.S. Central Command spokesman"), or no one: not a person the parser
+        took for one ("a Ryan aide")."""
+        for ent in subj.doc.ents:
+            if (
+                ent.label_ == "ORG"
+                and ent.end == subj.i
+                and all(t.dep_ == "compound" and t.head.i == subj.i for t in ent[-1:])
+            ):
+                if self._person_for(ent.text, offset + ent.start_char, create=False) is not None:
+                    return None
+                return self._organisation(ent, offset)
+        return None
 
     def _organisation(self, ent: Any, offset: int) -> tuple[Speaker, int, int] | None:
         """An organisation or place as speaker, named as the text names it without "the"."""
