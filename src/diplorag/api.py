@@ -11,9 +11,10 @@ import os
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from diplorag.config import Settings
 from diplorag.errors import ConfigError, IndexMismatchError, RemovalRefusedError
@@ -82,6 +83,7 @@ WITHHELD_TITLE = "[instruction-like title withheld]"
 # passage or statement the answer pipeline reads.
 _WHOLE_DOCUMENT_CHARS = 50_000
 _CONTEXT_CHARS = 4_000
+_CONTEXT_MEMO = 20_000  # statement-context vectors kept in a session: about 30 MB
 
 Span = tuple[int, int]
 
@@ -547,6 +549,10 @@ class Session:
         self._statements = statements
         self._speakers = speakers
         self._similarity: Similarity | None = None
+        # Statement contexts embedded for `said --about` and who-said ranking, by document and
+        # sentence: one question ranks the same statements for the person, for who else spoke
+        # and for a role's holder, and a chat keeps coming back to them.
+        self._context_vectors: OrderedDict[tuple[str, int], Any] = OrderedDict()
 
     @property
     def generator(self) -> Generator:
@@ -802,6 +808,25 @@ class Session:
             before = before.split(" ", 1)[1]
         return f"{st.title}. {before} {st.text}"
 
+    def _context_vectors_of(self, statements: list[Statement], texts: list[str]) -> Any:
+        """The embeddings of ``texts`` (the statements' contexts), from the memo where there."""
+        import numpy as np
+
+        memo = self._context_vectors
+        keys = [(s.doc_id, s.sentence_start) for s in statements]
+        missing = [i for i, key in enumerate(keys) if key not in memo]
+        if missing:
+            fresh = np.asarray(self.embedder.encode_documents([texts[i] for i in missing]))
+            for i, vector in zip(missing, fresh, strict=True):
+                memo[keys[i]] = vector
+        for key in keys:
+            memo.move_to_end(key)
+        while len(memo) > _CONTEXT_MEMO:
+            memo.popitem(last=False)
+        if not keys:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        return np.stack([memo[key] for key in keys])
+
     def rank_statements(
         self, topic: str, statements: list[Statement], *, per_article: bool = True
     ) -> list[Statement]:
@@ -848,8 +873,10 @@ class Session:
             : max(0, self.settings.said_rerank_depth - len(first))
         ]
         query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
-        vectors = self.embedder.encode_documents([texts[i] for i in first])
-        sims = np.asarray(vectors) @ query
+        vectors = self._context_vectors_of(
+            [statements[i] for i in first], [texts[i] for i in first]
+        )
+        sims = vectors @ query
         rankings.append([(first[int(j)], float(sims[j])) for j in np.argsort(-sims)])
         fused = rrf(rankings)
         ranked = [i for i, _ in fused]
@@ -1000,6 +1027,7 @@ class IndexStatements:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._speakers: list[Speaker] | None = None
+        self._meanings: dict[str, frozenset[str]] = {}  # name -> the speaker_ids it can mean
 
     @property
     def _store(self) -> StatementStore:
@@ -1103,7 +1131,10 @@ class IndexStatements:
         """Whether ``name`` ("Lavrov", "the Russian foreign minister") can mean ``speaker_id``."""
         from diplorag.statements.lookup import resolve
 
-        return any(s.speaker_id == speaker_id for s in resolve(name, self.speakers()).speakers)
+        if name not in self._meanings:  # asked once per statement of a question's candidates
+            found = resolve(name, self.speakers()).speakers
+            self._meanings[name] = frozenset(s.speaker_id for s in found)
+        return speaker_id in self._meanings[name]
 
 
 def _asked_phrases(phrases: list[QuestionSpeaker]) -> list[QuestionSpeaker]:

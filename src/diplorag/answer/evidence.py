@@ -172,7 +172,7 @@ def coverage(query: Query, text: str) -> float:
     return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 
 
-def _entity_share(query: Query, keys: set[str]) -> float:
+def _entity_share(query: Query, keys: frozenset[str]) -> float:
     if not query.names:
         return 1.0
     return sum(name_key(n) in keys for n in query.names) / len(query.names)
@@ -193,7 +193,7 @@ def score_candidates(
         if similarity is not None
         else [0.0] * len(candidates)
     )
-    keys: dict[str, set[str]] = {}
+    keys: dict[str, frozenset[str]] = {}
     defined: dict[str, dict[str, str]] = {}
     for c, d in zip(candidates, dense, strict=True):
         document = documents.get(c.hit.doc_id, "")

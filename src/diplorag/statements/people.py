@@ -15,6 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from diplorag.statements.rules import Rules, fold, load_rules
 
@@ -23,7 +24,19 @@ _PART = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def name_parts(name: str, rules: Rules | None = None) -> list[str]:
     """The comparable parts of a person's name (titles, possessives and initials' dots dropped)."""
-    rules = rules or load_rules()
+    if rules is None or rules is load_rules():
+        return list(_default_parts(name))
+    return _parts(name, rules)
+
+
+@lru_cache(maxsize=1 << 17)
+def _default_parts(name: str) -> tuple[str, ...]:
+    """``name_parts`` under the shipped rules, memoised: a question compares the same names with
+    thousands of speakers' names."""
+    return tuple(_parts(name, load_rules()))
+
+
+def _parts(name: str, rules: Rules) -> list[str]:
     words = _PART.findall(fold(name).replace("-", " "))
     words = [w[:-2] if w.endswith("'s") else w for w in words]
     while len(words) > 1 and words[0] in rules.titles:

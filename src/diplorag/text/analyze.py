@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = [
     "LEXICAL_VERSION",
@@ -278,6 +279,7 @@ _NAME = re.compile(r"[A-Z][\w’'-]*|[A-Z]{2,}[\w-]*|\w*\d\w*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
+@lru_cache(maxsize=1 << 17)
 def name_key(word: str) -> str:
     """A comparable form of one name word: folded, possessive and plural dropped, spelling
     variants merged ("Sergei" ~ "Sergey", "Aleksandr" ~ "Alexander", "F-15s" ~ "F-15")."""
@@ -332,14 +334,13 @@ def names(text: str) -> list[str]:
     return out
 
 
-def entity_keys(text: str) -> set[str]:
-    """``name_key`` of every word of ``text`` that could carry a name (any case)."""
-    keys: set[str] = set()
-    for m in WORD.finditer(text):
-        keys.add(name_key(m.group(0)))
-    for word in re.findall(r"\w+(?:-\w+)+", text):
-        keys.add(name_key(word))
-    return keys
+@lru_cache(maxsize=512)
+def entity_keys(text: str) -> frozenset[str]:
+    """``name_key`` of every word of ``text`` that could carry a name (any case). Memoised: a
+    question reads the same few documents many times."""
+    keys = {name_key(m.group(0)) for m in WORD.finditer(text)}
+    keys.update(name_key(word) for word in re.findall(r"\w+(?:-\w+)+", text))
+    return frozenset(keys)
 
 
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z]{1,7})\)")
