@@ -139,3 +139,25 @@ def test_search_hits_show_their_speakers(corpus: Path) -> None:
     api.ingest([corpus], s)
     hits = api.search("Singapore weapon systems interest", s, k=1, mode="bm25").hits
     assert "Kim Young-suk" in hits[0].speakers
+
+
+def test_a_session_embeds_each_statement_context_once(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    with api.Session(s) as session:
+        first = session.said("Kang", about="New START treaty suspension", k=3)
+        embedded: list[int] = []
+        encode = session.embedder.encode_documents
+
+        def counting(texts: list[str], **kw: object) -> object:
+            embedded.append(len(texts))
+            return encode(texts, **kw)  # type: ignore[arg-type]
+
+        session.embedder.encode_documents = counting  # type: ignore[method-assign,assignment]
+        again = session.said("Kang", about="New START treaty suspension", k=3)
+        other = session.said("Kang", about="nuclear tests", k=3)
+    assert [st.statement_id for st in again.statements] == [
+        st.statement_id for st in first.statements
+    ]
+    assert embedded == []  # Kang's 9 statement contexts were embedded by the first question
+    assert other.statements and other.total == 9

@@ -819,13 +819,14 @@ class Session:
             fresh = np.asarray(self.embedder.encode_documents([texts[i] for i in missing]))
             for i, vector in zip(missing, fresh, strict=True):
                 memo[keys[i]] = vector
+        if not keys:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        vectors = np.stack([memo[key] for key in keys])
         for key in keys:
             memo.move_to_end(key)
         while len(memo) > _CONTEXT_MEMO:
             memo.popitem(last=False)
-        if not keys:
-            return np.zeros((0, self.embedder.dim), np.float32)
-        return np.stack([memo[key] for key in keys])
+        return vectors
 
     def rank_statements(
         self, topic: str, statements: list[Statement], *, per_article: bool = True
