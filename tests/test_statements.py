@@ -433,3 +433,16 @@ def test_an_unnamed_role_is_not_the_person_named_before_in_that_role() -> None:
     assert not any(who == "Sean Spicer" and "nonsense" in c for who, _, c, _ in found)
     assert not any("arrests" in c for _, _, c, _ in found)  # no one to credit it to
     assert not any("open door" in c for _, _, c, _ in found)  # the aide, not Ryan
+
+
+def test_a_quote_introduced_after_it_is_one_statement_not_also_its_first_sentence() -> None:
+    text = (
+        "Feng Xin'an, a sales manager, says he invested in the bitcoin market. "
+        '"The young generation loves to pay with digital currency. Their demand for bitcoin '
+        'will grow further," he says.'
+    )
+    quotes = [c for who, _, c, direct in said(text) if direct]
+    assert quotes == [
+        "The young generation loves to pay with digital currency. Their demand for bitcoin "
+        "will grow further"
+    ]

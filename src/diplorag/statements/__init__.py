@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # the extractor is imported only by ingest, not by a search
     from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 14
+EXTRACTOR_VERSION = 15
 
 
 # Bump when merging people across documents changes (no re-parse needed, only a re-merge).

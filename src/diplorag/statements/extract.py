@@ -1468,8 +1468,7 @@ class _Analyser:
                 sentences.append((offset + sent.start_char, offset + sent.end_char, got))
                 self.previous_sentence = offset + sent.start_char
         self._continue_quotes(sentences)
-        for _, _, got in sentences:
-            self.out.statements.extend(got)
+        self.out.statements = _without_parts([f for _, _, got in sentences for f in got])
         return self.out
 
     def _not_continued(self, before: int, start: int) -> bool:
@@ -1628,6 +1627,24 @@ def _outermost(found: list[Found]) -> list[Found]:
             seen.add(key)
             out.append(f)
     return out
+
+
+def _without_parts(found: list[Found]) -> list[Found]:
+    """Drop a statement that is part of another by the same speaker, verb and kind: a quote's first
+    sentence, taken as going on from the sentence before, beside the whole two-sentence quote
+    that "he says" after it introduces. Nested statements of two speakers stay."""
+    return [
+        f
+        for f in found
+        if not any(
+            g is not f
+            and (g.speaker, g.predicate, g.direct) == (f.speaker, f.predicate, f.direct)
+            and g.content_start <= f.content_start
+            and f.content_end <= g.content_end
+            and g.content_end - g.content_start > f.content_end - f.content_start
+            for g in found
+        )
+    ]
 
 
 def analyse(
