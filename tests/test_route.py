@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from diplorag.answer.evidence import (
@@ -446,7 +448,7 @@ def test_a_claim_and_the_reply_to_it_both_name_their_speakers() -> None:
         speakers=_Speakers({0: ["Sean Spicer"], 10: ["Sean Spicer"], 20: ["Peter Westmacott"]}),
     )
     ranked = [_said("Sean Spicer", 0, 0.80), _said("Sean Spicer", 10, 0.79)]
-    ranked += [_said("Peter Westmacott", 20, 0.74), _said("GCHQ", 30, 0.5)]
+    ranked += [_said("Peter Westmacott", 20, 0.74), _said("GCHQ", 30, 0.4)]
     named = pipeline._named_instead(ranked)
     assert [c.speaker for c in named] == ["Sean Spicer", "Peter Westmacott"]
     answer = pipeline._someone_else(_query("Boris Johnson", "the GCHQ claim", ("gchq",)), named)
@@ -467,7 +469,7 @@ def test_a_speaker_far_below_the_best_is_not_named() -> None:
         speakers=_Speakers({0: ["Sean Spicer"], 20: ["Peter Westmacott"]}),
     )
     named = pipeline._named_instead(
-        [_said("Sean Spicer", 0, 0.8), _said("Peter Westmacott", 20, 0.6)]
+        [_said("Sean Spicer", 0, 0.8), _said("Peter Westmacott", 20, 0.45)]
     )
     assert [c.speaker for c in named] == ["Sean Spicer"]
 
@@ -494,3 +496,54 @@ def test_the_question_s_own_dates_are_a_window_the_topic_reads_without(
     assert got == window
     if words is not None:
         assert words not in q.topic and words.split()[-1] not in q.topic
+
+
+class _WhoSaid:
+    """A statement source that records which documents who-said is asked to weigh whole."""
+
+    def __init__(self) -> None:
+        self.documents: list[list[str]] = []
+
+    def said(self, speaker_id: str, about: str, k: int, filters: object) -> list[Statement]:
+        return []
+
+    def who_said(
+        self, topic: str, k: int, filters: object, documents: Sequence[str] = ()
+    ) -> list[Statement]:
+        self.documents.append(list(documents))
+        return []
+
+
+def test_who_else_said_it_weighs_the_documents_the_question_retrieved() -> None:
+    # dn32: the article where the ambassador replies to the GCHQ claim is the question's own
+    # best hit, yet not among the passages the topic alone finds.
+    texts = {
+        "far": "The weather in Bonn was mild on the day of the talks.",
+        "near": "Boris Johnson met aides as the GCHQ wiretap claim was called ridiculous.",
+    }
+    hits = [
+        Hit(
+            rank=n,
+            score=0.0,
+            chunk_id=doc_id,
+            doc_id=doc_id,
+            title="t",
+            published=None,
+            source=None,
+            path=f"{doc_id}.txt",
+            start=0,
+            end=len(text),
+            text=text,
+        )
+        for n, (doc_id, text) in enumerate(texts.items(), start=1)
+    ]
+    source = _WhoSaid()
+    pipeline = Pipeline(
+        search=lambda text, k: hits,
+        document_text=texts.get,
+        generator=lambda: None,  # type: ignore[arg-type,return-value]
+        statements=source,  # type: ignore[arg-type]
+    )
+    query = _query("Boris Johnson", "the GCHQ wiretap claim", ("gchq", "wiretap", "claim"))
+    pipeline.signals(query)
+    assert source.documents and source.documents[0] == ["near", "far"]

@@ -6,7 +6,10 @@ the whole hybrid path).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -141,23 +144,95 @@ def test_search_hits_show_their_speakers(corpus: Path) -> None:
     assert "Kim Young-suk" in hits[0].speakers
 
 
-def test_a_session_embeds_each_statement_context_once(corpus: Path) -> None:
+def _sentence_keys(s: Settings) -> set[tuple[str, int]]:
+    with api.Session(s) as session:
+        store = session.handle.store.statements
+        return {(st.doc_id, st.sentence_start) for st in store.statements()}
+
+
+def _stored_keys(s: Settings) -> list[tuple[str, int]]:
+    handle = open_index(s.index_path)
+    try:
+        return handle.store.statements.vectors()[0]
+    finally:
+        handle.close()
+
+
+def test_ingest_embeds_every_statement_context_once(corpus: Path) -> None:
     s = settings()
     api.ingest([corpus], s)
     with api.Session(s) as session:
+        statements = session.handle.store.statements.statements()
+        keys, rows, matrix = session.stored_context_vectors()
+        assert sorted(rows) == sorted({(st.doc_id, st.sentence_start) for st in statements})
+        assert len(keys) == len(rows) == matrix.shape[0] and matrix.shape[1] == 256
+        for st in statements[:5]:  # what a question would embed, were it not stored
+            now = session.embedder.encode_documents([session._statement_context(st)])[0]
+            assert float(now @ matrix[rows[(st.doc_id, st.sentence_start)]]) > 0.999
+    seed = next(corpus.glob("002_*.txt"))
+    seed.write_text(seed.read_text() + "\nDragone warned that the alliance faced new threats.\n")
+    api.ingest([corpus], s)
+    assert sorted(_stored_keys(s)) == sorted(_sentence_keys(s))  # the old ones gone
+    seed.unlink()
+    api.ingest([corpus], s)
+    assert sorted(_stored_keys(s)) == sorted(_sentence_keys(s))
+
+
+def test_said_about_embeds_no_statement_at_query_time(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    with api.Session(s) as session:
+        embedded = _count_embedded(session)
+        found = session.said("Kang", about="New START treaty suspension", k=3)
+    assert found.statements and found.total == 9
+    assert embedded == []  # ingest stored Kang's 9 statement contexts
+
+
+def test_an_index_without_stored_vectors_embeds_each_context_once_a_session(
+    corpus: Path,
+) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    with api.Session(s) as session:
+        stored = session.said("Kang", about="New START treaty suspension", k=3)
+    generation = (s.index_path / "CURRENT").read_text().strip()
+    with closing(sqlite3.connect(s.index_path / generation / "chunks.sqlite")) as db:
+        db.execute("DELETE FROM statement_vectors")  # as an index built before they were stored
+        db.commit()
+    with api.Session(s) as session:
+        embedded = _count_embedded(session)
         first = session.said("Kang", about="New START treaty suspension", k=3)
-        embedded: list[int] = []
-        encode = session.embedder.encode_documents
-
-        def counting(texts: list[str], **kw: object) -> object:
-            embedded.append(len(texts))
-            return encode(texts, **kw)  # type: ignore[arg-type]
-
-        session.embedder.encode_documents = counting  # type: ignore[method-assign,assignment]
+        assert sum(embedded) == 9
         again = session.said("Kang", about="New START treaty suspension", k=3)
         other = session.said("Kang", about="nuclear tests", k=3)
-    assert [st.statement_id for st in again.statements] == [
-        st.statement_id for st in first.statements
-    ]
-    assert embedded == []  # Kang's 9 statement contexts were embedded by the first question
+    assert sum(embedded) == 9  # not again: the session kept them
+    ids = [st.statement_id for st in first.statements]
+    assert ids == [st.statement_id for st in again.statements]
+    assert ids == [st.statement_id for st in stored.statements]
     assert other.statements and other.total == 9
+
+
+def test_statements_near_a_topic_come_from_the_whole_index(corpus: Path) -> None:
+    s = settings()
+    api.ingest([corpus], s)
+    with api.Session(s) as session:
+        every = session.handle.store.statements.statements()
+        target = next(st for st in every if "Dragone" in (st.speaker or ""))
+        near = session.statements_near(session._statement_context(target), 3, None)
+        assert near[0].statement_id == target.statement_id
+        assert len({(st.doc_id, st.sentence_start) for st in near}) == 3
+        dated = api.Filters(until=dt.date(1990, 1, 1))
+        assert session.statements_near(session._statement_context(target), 3, dated) == []
+
+
+def _count_embedded(session: api.Session) -> list[int]:
+    """Record how many texts each call of the session's document embedder is given."""
+    embedded: list[int] = []
+    encode = session.embedder.encode_documents
+
+    def counting(texts: list[str], **kw: object) -> object:
+        embedded.append(len(texts))
+        return encode(texts, **kw)  # type: ignore[arg-type]
+
+    session.embedder.encode_documents = counting  # type: ignore[method-assign,assignment]
+    return embedded

@@ -114,6 +114,20 @@ def test_pronoun_after_two_people_takes_the_subject() -> None:
     ]
 
 
+def test_pronoun_is_not_the_subject_of_a_quote_before_it() -> None:
+    text = (
+        'Mr Spicer quoted Mr Napolitano as saying: "Three intelligence sources have informed '
+        'Fox News that President Obama went outside the chain of command." He said Mr Obama '
+        '"didn\'t use the NSA, he used GCHQ."'
+    )
+    found = said(text)
+    assert [(w, c) for w, _, c, _ in found][-1] == (
+        "Spicer",
+        "didn't use the NSA, he used GCHQ",
+    )
+    assert all(w != "Obama" for w, _, _, _ in found)
+
+
 def test_role_noun_resolves_to_the_person_named_in_that_role() -> None:
     text = (
         "Russian Foreign Minister Sergei Lavrov and Japanese Foreign Minister Fumio Kishida "

@@ -319,7 +319,13 @@ def _ingest(
                 if wanted_statements is not None:
                     if reparse:  # every stored document, the fresh ones included
                         parser.documents = list(writer.store.iter_documents())
-                    _index_statements(writer.store, parser, progress)
+                    _index_statements(
+                        writer.store,
+                        parser,
+                        progress,
+                        embed=lambda: embedder or embedder_for_ingest(),
+                        batch_size=settings.embedding_batch_size,
+                    )
                     report.documents_parsed = len(parser.documents)
             manifest = writer.commit(
                 embedding_model=model,
@@ -415,8 +421,17 @@ class _Parser:
             self._thread.join()
 
 
-def _index_statements(store: ChunkStore, parser: _Parser, progress: Progress) -> None:
-    """Store the parsed statements of ``parser``'s documents, then re-merge the speakers."""
+def _index_statements(
+    store: ChunkStore,
+    parser: _Parser,
+    progress: Progress,
+    *,
+    embed: Callable[[], Embedder],
+    batch_size: int,
+) -> None:
+    """Store the parsed statements of ``parser``'s documents, re-merge the speakers, and
+    embed the context of each statement sentence not embedded yet (what ``said --about`` and
+    who-said rank by, read from disk instead of embedded per question)."""
     if parser.documents:
         progress.start("Parsing", len(parser.documents))
         for doc_id, analysis in parser.results():
@@ -424,6 +439,14 @@ def _index_statements(store: ChunkStore, parser: _Parser, progress: Progress) ->
             progress.advance()
         progress.finish()
     store.statements.rebuild_speakers()
+    missing = store.statements.contexts_without_vectors()
+    if missing:
+        progress.start("Embedding statements", len(missing))
+        vectors = embed().encode_documents(
+            [context for _, _, context in missing], batch_size=batch_size, progress=progress.advance
+        )
+        progress.finish()
+        store.statements.add_vectors([(d, start) for d, start, _ in missing], vectors)
 
 
 def _ingest_runtime(settings: Settings, manifest: Manifest | None) -> Runtime:
@@ -553,6 +576,9 @@ class Session:
         # sentence: one question ranks the same statements for the person, for who else spoke
         # and for a role's holder, and a chat keeps coming back to them.
         self._context_vectors: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._stored_vectors: (
+            tuple[list[tuple[str, int]], dict[tuple[str, int], int], Any] | None
+        ) = None
 
     @property
     def generator(self) -> Generator:
@@ -800,20 +826,57 @@ class Session:
         result.statements = statements[: k or len(statements)]
         return result
 
-    def _statement_context(self, st: Statement, reach: int = 240) -> str:
-        """The headline, the end of the previous sentence and the statement's own sentence."""
+    def _statement_context(self, st: Statement) -> str:
+        """The text a statement is ranked by (``statement_context``)."""
+        from diplorag.index.statement_store import CONTEXT_REACH, statement_context
+
         doc = self.document_text(st.doc_id) or ""
-        before = doc[max(0, st.sentence_start - reach) : st.sentence_start]
-        if " " in before:
-            before = before.split(" ", 1)[1]
-        return f"{st.title}. {before} {st.text}"
+        before = doc[max(0, st.sentence_start - CONTEXT_REACH) : st.sentence_start]
+        return statement_context(st.title, before, st.text)
+
+    def stored_context_vectors(
+        self,
+    ) -> tuple[list[tuple[str, int]], dict[tuple[str, int], int], Any]:
+        """The statement-context embeddings ingest stored, read once per session: the keys
+        ``(doc_id, sentence_start)`` by row, the row of each, and the matrix (empty for an
+        index built before they were stored)."""
+        if self._stored_vectors is None:
+            keys, matrix = self._statement_store().vectors()
+            self._stored_vectors = keys, {key: row for row, key in enumerate(keys)}, matrix
+        return self._stored_vectors
+
+    def statements_near(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
+        """The statements whose context is nearest ``topic`` by embedding, over the whole
+        index: the one article that answers may rank low among passages ("Russia 'expressed
+        concern', Bogdanov said" beside a dozen reports of the strike itself)."""
+        import numpy as np
+
+        keys, _, matrix = self.stored_context_vectors()
+        if not keys:
+            return []
+        query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
+        sims = matrix @ query
+        n = min(len(keys), k)
+        best = np.argpartition(-sims, n - 1)[:n]
+        sentences = [keys[int(j)] for j in best[np.argsort(-sims[best])]]
+        f = filters or Filters()
+        found = self._statement_store().statements(
+            sentences=sentences, since=f.since, until=f.until, path_glob=f.path_glob()
+        )
+        order = {key: n for n, key in enumerate(sentences)}
+        return sorted(found, key=lambda st: order[(st.doc_id, st.sentence_start)])
 
     def _context_vectors_of(self, statements: list[Statement], texts: list[str]) -> Any:
-        """The embeddings of ``texts`` (the statements' contexts), from the memo where there."""
+        """The embeddings of ``texts`` (the statements' contexts): stored at ingest, else
+        embedded now and kept in the session's memo."""
         import numpy as np
 
         memo = self._context_vectors
         keys = [(s.doc_id, s.sentence_start) for s in statements]
+        _, rows, stored = self.stored_context_vectors()
+        for key in keys:
+            if key not in memo and key in rows:
+                memo[key] = stored[rows[key]]
         missing = [i for i, key in enumerate(keys) if key not in memo]
         if missing:
             fresh = np.asarray(self.embedder.encode_documents([texts[i] for i in missing]))
@@ -860,18 +923,23 @@ class Session:
                 key=lambda i: chunk_rank[covering[i]],
             )
             rankings.append([(i, 1.0) for i in by_chunk])
-        # A statement is often about what the sentence before it says ("Japanese media
-        # reported… 'This has nothing to do with reality,' Peskov said"), and the headline
-        # says what the story is about: both count for relevance.
         texts = [self._statement_context(s) for s in statements]
         wanted = set(terms(topic))
         overlap = [len(wanted & set(terms(t))) for t in texts]
         lexical = sorted((i for i, o in enumerate(overlap) if o), key=lambda i: -overlap[i])
         rankings.append([(i, float(overlap[i])) for i in lexical])
-        # Embedding every sentence of a much-quoted person costs seconds: only the leaders.
+        # Embedding every sentence of a much-quoted person costs seconds: only the leaders,
+        # and every statement whose context ingest embedded.
         first = [i for i, _ in rrf(rankings)][: self.settings.said_rerank_depth]
         first += [i for i in range(len(statements)) if i not in set(first)][
             : max(0, self.settings.said_rerank_depth - len(first))
+        ]
+        _, stored, _ = self.stored_context_vectors()
+        chosen = set(first)
+        first += [
+            i
+            for i, s in enumerate(statements)
+            if i not in chosen and (s.doc_id, s.sentence_start) in stored
         ]
         query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
         vectors = self._context_vectors_of(
@@ -1094,17 +1162,22 @@ class IndexStatements:
             self._session.withheld_in(st.doc_id, st.sentence_start, st.sentence_end)
         return statements
 
-    def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
-        """Statements by anyone in the passages most relevant to ``topic``, best first.
+    def who_said(
+        self, topic: str, k: int, filters: Filters | None, documents: Sequence[str] = ()
+    ) -> list[Statement]:
+        """Statements by anyone in the passages most relevant to ``topic``, and the statements
+        nearest it by their own context, best first.
 
         The few best documents count whole: the passage that matches a topic's words is often
         the narrative, and the reply to it ("… would not affect China's position on Kashmir,"
-        Hua said) stands a paragraph away.
+        Hua said) stands a paragraph away; so do ``documents``, the ones the question's own
+        retrieval found.
         """
         hits = self._session.search(topic, k=max(10, 3 * k), filters=filters)
         whole = list(dict.fromkeys(h.doc_id for h in hits))[
             : self._session.settings.who_said_documents
         ]
+        whole += [d for d in documents if d not in whole]
         spans = [(d, 0, 1 << 62) for d in whole]
         spans += [(h.doc_id, h.start, h.end) for h in hits if h.doc_id not in whole]
         seen: set[int] = set()
@@ -1114,6 +1187,10 @@ class IndexStatements:
                 if st.statement_id not in seen and st.speaker_id is not None:
                     seen.add(st.statement_id)
                     found.append(st)
+        for st in self._session.statements_near(topic, 3 * k, filters):
+            if st.statement_id not in seen and st.speaker_id is not None:
+                seen.add(st.statement_id)
+                found.append(st)
         if not found:
             return []
         # Who spoke on it, best first: one article's several speakers are rivals here.

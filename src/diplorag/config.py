@@ -98,7 +98,10 @@ class Settings(BaseModel):
 
     top_k: int = Field(5, ge=1, le=100, description="Passages search returns.")
     said_rerank_depth: int = Field(
-        60, ge=1, description="Statements re-ranked by embedding similarity in `said --about`."
+        60,
+        ge=1,
+        description="Statements re-ranked by embedding similarity in `said --about` when "
+        "their contexts were not embedded at ingest (indexes built before statements 16008009).",
     )
     who_said_documents: int = Field(
         5,

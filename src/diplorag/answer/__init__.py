@@ -12,6 +12,7 @@ index implements both (``api.IndexStatements``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from diplorag.types import Filters, Speaker, Statement
@@ -39,8 +40,11 @@ class StatementSource(Protocol):
         set); with an empty ``about``, the newest first."""
         ...
 
-    def who_said(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
-        """Up to ``k`` statements by anyone, most relevant to ``topic`` first (``score`` set)."""
+    def who_said(
+        self, topic: str, k: int, filters: Filters | None, documents: Sequence[str] = ()
+    ) -> list[Statement]:
+        """Up to ``k`` statements by anyone, most relevant to ``topic`` first (``score`` set);
+        every statement of ``documents`` (found relevant already) is weighed too."""
         ...
 
     def suggest(self, name: str) -> list[str]:

@@ -240,6 +240,11 @@ class Pipeline:
         """Every candidate set a route may use, scored: what ``decide`` chooses from."""
         topic, topic_docs = self.topic_candidates(query)
         sig = Signals(query=query)
+        # The documents the question's own retrieval found best: who spoke there spoke on it.
+        best = sorted(topic, key=self.relevance_policy.combine, reverse=True)
+        found = list(dict.fromkeys(c.hit.doc_id for c in best))[
+            : self.relevance_policy.others_documents
+        ]
         name = query.asked or query.speaker_name  # as the question writes it ("Seoul")
         if name is not None:
             topic = [c for c in topic if _mentions(topic_docs, c.hit.doc_id, name)]
@@ -254,8 +259,8 @@ class Pipeline:
             )
             cands, docs = self.statement_candidates(query, own)
             sig.own = Route(cands, docs, judge(cands, self.relevance_policy))
-            said = self.statements.who_said(query.topic, 10, windowed) or (
-                self.statements.who_said(query.topic, 10, self.filters)
+            said = self.statements.who_said(query.topic, 10, windowed, found) or (
+                self.statements.who_said(query.topic, 10, self.filters, found)
                 if windowed is not self.filters
                 else []
             )

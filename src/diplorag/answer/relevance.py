@@ -36,9 +36,13 @@ class RelevancePolicy:
     min_own_dense: float = 0.35
     others_margin: float = 0.15
     # Naming who said it instead: every other speaker (up to ``others_named``) whose best
-    # statement scores within this of the best is named too (a claim and the reply to it).
-    others_near: float = 0.05
+    # statement scores within this of the best is named too (a claim and the reply to it:
+    # the claim repeats the question's words, the reply — "utterly ridiculous" — does not).
+    others_near: float = 0.15
     others_named: int = 3
+    # Documents of the question's own retrieval whose every statement is weighed for "who
+    # else said it" (beside the statements' own search).
+    others_documents: int = 3
 
     def combine(self, c: Candidate) -> float:
         return self.dense * c.dense + self.lexical * c.lexical + self.entities * c.entities

@@ -10,6 +10,8 @@
                                                                     across documents
     speaker_members   doc_id, local → speaker_id                    which document-level person
                                                                     is which corpus-wide one
+    statement_vectors doc_id, sentence_start, vector                the embedding of each
+                                                                    statement sentence's context
 
 ``speakers`` and ``speaker_members`` are derived: ``rebuild_speakers`` recomputes them from
 ``persons`` (and the organisations that speak) after every ingest that changed a document.
@@ -23,7 +25,7 @@ import re
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from diplorag.statements.people import PersonName, merge_people, name_key, name_parts
@@ -65,7 +67,27 @@ CREATE TABLE IF NOT EXISTS speaker_members (
     doc_id TEXT NOT NULL, local INTEGER NOT NULL, speaker_id TEXT NOT NULL,
     PRIMARY KEY (doc_id, local)
 );
+CREATE TABLE IF NOT EXISTS statement_vectors (
+    doc_id TEXT NOT NULL, sentence_start INTEGER NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (doc_id, sentence_start)
+);
 """
+
+CONTEXT_REACH = 240  # characters before a statement's sentence that its context includes
+
+
+def statement_context(title: str, before: str, sentence: str) -> str:
+    """What a statement is about, as it is embedded: the headline, the end of the sentence
+    before (``before``: the ``CONTEXT_REACH`` characters ahead of it) and its own sentence.
+
+    A statement is often about what the sentence before it says ("Japanese media reported…
+    'This has nothing to do with reality,' Peskov said"), and the headline says what the
+    story is about.
+    """
+    if " " in before:
+        before = before.split(" ", 1)[1]  # from the first whole word
+    return f"{title}. {before} {sentence}"
+
 
 _STATEMENT_COLUMNS = """
     s.statement_id, s.doc_id, d.path, d.title, d.published, d.source,
@@ -113,7 +135,7 @@ class StatementStore:
     # -- writing ---------------------------------------------------------------------------
 
     def delete_document(self, doc_id: str) -> None:
-        for table in ("mentions", "persons", "statements", "speaker_members"):
+        for table in ("mentions", "persons", "statements", "speaker_members", "statement_vectors"):
             self._db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
 
     def add_analysis(self, doc_id: str, analysis: DocumentAnalysis) -> None:
@@ -160,6 +182,61 @@ class StatementStore:
                 for s in analysis.statements
             ],
         )
+
+    def contexts_without_vectors(self) -> list[tuple[str, int, str]]:
+        """``(doc_id, sentence_start, context)`` of each statement sentence not yet embedded."""
+        sql = (
+            "SELECT DISTINCT s.doc_id, s.sentence_start, d.title,"
+            f" substr(d.text, max(1, s.sentence_start - {CONTEXT_REACH} + 1),"
+            f" min(s.sentence_start, {CONTEXT_REACH})),"
+            " substr(d.text, s.sentence_start + 1, s.sentence_end - s.sentence_start)"
+            " FROM statements s JOIN documents d USING (doc_id)"
+            " LEFT JOIN statement_vectors v"
+            " ON v.doc_id = s.doc_id AND v.sentence_start = s.sentence_start"
+            " WHERE v.doc_id IS NULL ORDER BY s.doc_id, s.sentence_start"
+        )
+        return [
+            (str(doc_id), int(start), statement_context(str(title), str(before), str(sentence)))
+            for doc_id, start, title, before, sentence in self._db.execute(sql)
+        ]
+
+    def add_vectors(self, keys: Sequence[tuple[str, int]], vectors: Any) -> None:
+        """Store the context embeddings of statement sentences (``keys``: doc_id, start)."""
+        import numpy as np
+
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO statement_vectors VALUES (?,?,?)",
+            [
+                (doc_id, start, row.tobytes())
+                for (doc_id, start), row in zip(keys, rows, strict=True)
+            ],
+        )
+
+    def vectors(self) -> tuple[list[tuple[str, int]], Any]:
+        """Every stored context embedding: the keys ``(doc_id, sentence_start)`` and a
+        float32 matrix, row by row (none in an index built before they were stored)."""
+        import numpy as np
+
+        if not self._has_vectors():
+            return [], np.zeros((0, 0), np.float32)
+        keys: list[tuple[str, int]] = []
+        blobs: list[bytes] = []
+        for doc_id, start, blob in self._db.execute(
+            "SELECT doc_id, sentence_start, vector FROM statement_vectors"
+        ):
+            keys.append((str(doc_id), int(start)))
+            blobs.append(bytes(blob))
+        if not blobs:
+            return [], np.zeros((0, 0), np.float32)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+        return keys, matrix
+
+    def _has_vectors(self) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='statement_vectors'"
+        ).fetchone()
+        return row is not None
 
     def rebuild_speakers(self) -> int:
         """Merge document-level people into corpus-wide speakers; returns how many people."""
@@ -299,6 +376,7 @@ class StatementStore:
         speaker_ids: Sequence[str] | None = None,
         doc_id: str | None = None,
         ids: Iterable[int] | None = None,
+        sentences: Sequence[tuple[str, int]] | None = None,
         since: dt.date | None = None,
         until: dt.date | None = None,
         path_glob: str | None = None,
@@ -316,6 +394,10 @@ class StatementStore:
             wanted = list(ids)
             where.append(f"s.statement_id IN ({','.join('?' * len(wanted))})")
             args += wanted
+        if sentences is not None:
+            pairs = ",".join("(?,?)" for _ in sentences) or "(NULL,NULL)"
+            where.append(f"(s.doc_id, s.sentence_start) IN (VALUES {pairs})")
+            args += [x for key in sentences for x in key]
         more, more_args = document_filter(since, until, path_glob)
         where += more
         args += more_args

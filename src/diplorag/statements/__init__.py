@@ -14,11 +14,12 @@ if TYPE_CHECKING:  # the extractor is imported only by ingest, not by a search
     from diplorag.statements.extract import DocumentAnalysis
 
 # Bump when extraction code changes what it finds; the rules file has its own version.
-EXTRACTOR_VERSION = 15
+EXTRACTOR_VERSION = 16
 
 
-# Bump when merging people across documents changes (no re-parse needed, only a re-merge).
-MERGE_VERSION = 8
+# Bump when merging people across documents, or another table derived after the parse,
+# changes (no re-parse needed, only a re-merge). 9: statement contexts embedded at ingest.
+MERGE_VERSION = 9
 
 
 def statements_version() -> int:

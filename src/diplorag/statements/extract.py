@@ -1450,7 +1450,13 @@ class _Analyser:
                 )
             )
         for tok in sent:  # subjects of any verb are candidates for "he"/"she" later
-            if tok.dep_ == "nsubj" and tok.i in token_person:
+            # but not inside a quote: whom the quoted words are about is not who speaks
+            # next ('…"that President Obama went outside the chain of command." He said…').
+            if (
+                tok.dep_ == "nsubj"
+                and tok.i in token_person
+                and not _overlap(offset + tok.idx, offset + tok.idx + 1, self.quotes)
+            ):
                 idx = token_person[tok.i]
                 if not self.last_subject or self.last_subject[-1] != idx:
                     self.last_subject.append(idx)
