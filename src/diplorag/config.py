@@ -110,7 +110,7 @@ class Settings(BaseModel):
         "(else) said something on a topic.",
     )
     ask_passages: int = Field(
-        5,
+        4,  # 5 reads ~70 more prompt tokens (0.4 s) for no better answer (benchmarks/RESULTS.md)
         ge=1,
         le=20,
         description="Evidence sentences the model reads in ask and chat (context sentences "
