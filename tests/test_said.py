@@ -236,3 +236,14 @@ def _count_embedded(session: api.Session) -> list[int]:
 
     session.embedder.encode_documents = counting  # type: ignore[method-assign,assignment]
     return embedded
+
+
+def test_statement_vectors_off_stores_none_and_said_still_ranks(corpus: Path) -> None:
+    s = settings(statement_vectors=False)
+    api.ingest([corpus], s)
+    assert _stored_keys(s) == []
+    with api.Session(s) as session:
+        embedded = _count_embedded(session)
+        found = session.said("Kang", about="New START treaty suspension", k=3)
+    assert found.total == 9 and len(found.statements) == 3
+    assert sum(embedded) == 9  # embedded at question time instead

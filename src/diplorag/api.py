@@ -323,7 +323,9 @@ def _ingest(
                         writer.store,
                         parser,
                         progress,
-                        embed=lambda: embedder or embedder_for_ingest(),
+                        embed=(lambda: embedder or embedder_for_ingest())
+                        if settings.statement_vectors
+                        else None,
                         batch_size=settings.embedding_batch_size,
                     )
                     report.documents_parsed = len(parser.documents)
@@ -426,7 +428,7 @@ def _index_statements(
     parser: _Parser,
     progress: Progress,
     *,
-    embed: Callable[[], Embedder],
+    embed: Callable[[], Embedder] | None,
     batch_size: int,
 ) -> None:
     """Store the parsed statements of ``parser``'s documents, re-merge the speakers, and
@@ -439,8 +441,8 @@ def _index_statements(
             progress.advance()
         progress.finish()
     store.statements.rebuild_speakers()
-    missing = store.statements.contexts_without_vectors()
-    if missing:
+    missing = store.statements.contexts_without_vectors() if embed is not None else []
+    if embed is not None and missing:
         progress.start("Embedding statements", len(missing))
         vectors = embed().encode_documents(
             [context for _, _, context in missing], batch_size=batch_size, progress=progress.advance
