@@ -41,21 +41,25 @@ from diplorag.types import (
 POLICY = RelevancePolicy()
 
 
-def _route(text: str, dense: float, lexical: float, entities: float = 1.0) -> Route:
-    hit = Hit(
-        rank=1,
+def _hit(text: str, doc_id: str = "d", rank: int = 1) -> Hit:
+    """One whole-document sentence as retrieval returns it."""
+    return Hit(
+        rank=rank,
         score=0.0,
-        chunk_id="c",
-        doc_id="d",
+        chunk_id=doc_id,
+        doc_id=doc_id,
         title="t",
         published=None,
         source=None,
-        path="d.txt",
+        path=f"{doc_id}.txt",
         start=0,
         end=len(text),
         text=text,
     )
-    cand = Candidate(hit, dense=dense, lexical=lexical, entities=entities)
+
+
+def _route(text: str, dense: float, lexical: float, entities: float = 1.0) -> Route:
+    cand = Candidate(_hit(text), dense=dense, lexical=lexical, entities=entities)
     return Route([cand], {"d": text}, judge([cand], POLICY))
 
 
@@ -521,22 +525,7 @@ def test_who_else_said_it_weighs_the_documents_the_question_retrieved() -> None:
         "far": "The weather in Bonn was mild on the day of the talks.",
         "near": "Boris Johnson met aides as the GCHQ wiretap claim was called ridiculous.",
     }
-    hits = [
-        Hit(
-            rank=n,
-            score=0.0,
-            chunk_id=doc_id,
-            doc_id=doc_id,
-            title="t",
-            published=None,
-            source=None,
-            path=f"{doc_id}.txt",
-            start=0,
-            end=len(text),
-            text=text,
-        )
-        for n, (doc_id, text) in enumerate(texts.items(), start=1)
-    ]
+    hits = [_hit(text, doc_id, n) for n, (doc_id, text) in enumerate(texts.items(), start=1)]
     source = _WhoSaid()
     pipeline = Pipeline(
         search=lambda text, k: hits,

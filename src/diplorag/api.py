@@ -876,19 +876,17 @@ class Session:
         memo = self._context_vectors
         keys = [(s.doc_id, s.sentence_start) for s in statements]
         _, rows, stored = self.stored_context_vectors()
-        for key in keys:
-            if key not in memo and key in rows:
-                memo[key] = stored[rows[key]]
-        missing = [i for i, key in enumerate(keys) if key not in memo]
+        missing = [i for i, key in enumerate(keys) if key not in rows and key not in memo]
         if missing:
             fresh = np.asarray(self.embedder.encode_documents([texts[i] for i in missing]))
             for i, vector in zip(missing, fresh, strict=True):
                 memo[keys[i]] = vector
         if not keys:
             return np.zeros((0, self.embedder.dim), np.float32)
-        vectors = np.stack([memo[key] for key in keys])
+        vectors = np.stack([stored[rows[key]] if key in rows else memo[key] for key in keys])
         for key in keys:
-            memo.move_to_end(key)
+            if key in memo:
+                memo.move_to_end(key)
         while len(memo) > _CONTEXT_MEMO:
             memo.popitem(last=False)
         return vectors
