@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from diplorag import api
 from diplorag.config import Settings, load_settings
 from diplorag.generate.fake import ScriptedGenerator
-from diplorag.types import VerificationStatus
+from diplorag.index.layout import current_generation
+from diplorag.text import untrusted
+from diplorag.types import Hit, VerificationStatus
 from planted import PAYLOAD, PLANTED, plant
 
 KANG = "001_116f389413386f53.txt"
@@ -84,7 +87,63 @@ def test_an_answer_sentence_with_an_address_its_source_lacks_is_dropped(tmp_path
     assert answer.outcome == "quoted" and "evil.example" not in answer.answer
 
 
-def test_a_plant_in_a_huge_document_is_withheld_around_the_hit(tmp_path: Path) -> None:
+def _forget_withheld(settings: Settings, scanner: str | None) -> None:
+    """Make the stored spans those of another scanner (None: delete them, as before ingest
+    stored any)."""
+    generation = current_generation(settings.index_path)
+    assert generation is not None
+    db = sqlite3.connect(generation / "chunks.sqlite")
+    if scanner is None:
+        db.execute("DROP TABLE withheld")
+    else:
+        db.execute("UPDATE withheld SET scanner=?, spans='[]'", (scanner,))
+    db.commit()
+    db.close()
+
+
+def _no_scanning(*args: object, **kwargs: object) -> list[tuple[int, int]]:
+    raise AssertionError("a query scanned a document that ingest had scanned")
+
+
+def test_ingest_stores_the_spans_and_queries_read_them(
+    planted_index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(untrusted, "withheld_spans", _no_scanning)
+    filters = api.Filters(source="*planted_issue-note-to-ai.txt")
+    with api.Session(planted_index, generator=ScriptedGenerator(["x"])) as session:
+        hits = session.search("Note to the AI assistant", k=20, mode="bm25", filters=filters)
+    assert any("AI assistant" in h.text[a:b] for h in hits for a, b in h.withheld)
+
+
+def test_spans_of_another_scanner_are_found_again_at_query_and_at_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    source = (Path(__file__).resolve().parent.parent / "corpus" / KANG).read_text(encoding="utf-8")
+    (corpus / "planted.txt").write_text(plant(source, "issue-note-to-ai"), encoding="utf-8")
+    settings = load_settings(embedding_model="hash-256", index_dir=tmp_path / "idx")
+    api.ingest([corpus], settings)
+    _forget_withheld(settings, "an older scanner")
+
+    def search() -> list[Hit]:
+        with api.Session(settings, generator=ScriptedGenerator(["x"])) as session:
+            return session.search("Note to the AI assistant", k=20, mode="bm25")
+
+    # The stale (empty) spans are not trusted: the session scans the document itself.
+    assert any("AI assistant" in h.text[a:b] for h in search() for a, b in h.withheld)
+    # Ingest, though no file changed, scans it again and stores what it finds.
+    before = current_generation(settings.index_path)
+    api.ingest([corpus], settings)
+    assert current_generation(settings.index_path) != before
+    monkeypatch.setattr(untrusted, "withheld_spans", _no_scanning)
+    assert any("AI assistant" in h.text[a:b] for h in search() for a, b in h.withheld)
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["spans stored", "older generation"])
+def test_a_plant_in_a_huge_document_is_withheld_around_the_hit(
+    tmp_path: Path, stored: bool
+) -> None:
     corpus = tmp_path / "big"
     corpus.mkdir()
     source = (Path(__file__).resolve().parent.parent / "corpus" / KANG).read_text(encoding="utf-8")
@@ -94,6 +153,8 @@ def test_a_plant_in_a_huge_document_is_withheld_around_the_hit(tmp_path: Path) -
     (corpus / "huge.txt").write_text(text, encoding="utf-8")
     settings = load_settings(embedding_model="hash-256")
     api.ingest([corpus], settings)
+    if not stored:  # the session finds the plant in the neighbourhood of each hit
+        _forget_withheld(settings, None)
     reply = f"{PAYLOAD} [1].\nKang supports nuclear weapons [1]."
     generator = ScriptedGenerator([reply])
     with api.Session(settings, generator=generator) as session:

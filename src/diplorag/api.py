@@ -235,10 +235,14 @@ def _ingest(
         recover(root)
         base = None if rebuild else current_generation(root)
         known: dict[str, tuple[str, str]] = {}
+        unscanned = False  # documents stored before this scanner (or any) checked them
         if base is not None:
+            from diplorag.text.untrusted import SCANNER
+
             _check_compatible(read_manifest(base), model, chunker, settings.index)
             store = ChunkStore(base / "chunks.sqlite", readonly=True)
             known = store.document_hashes()
+            unscanned = store.has_unscanned(SCANNER)
             store.close()
 
         files = list(discover(roots))
@@ -283,7 +287,7 @@ def _ingest(
         built = base_manifest.statements_version if base_manifest is not None else None
         reparse = base_manifest is not None and needs_reparse(built, wanted_statements)
         remerge = base_manifest is not None and built != wanted_statements
-        if base_manifest is not None and not fresh and not stale and not remerge:
+        if base_manifest is not None and not (fresh or stale or remerge or unscanned):
             report.total_documents = base_manifest.documents
             report.total_chunks = base_manifest.chunks
             report.seconds = time.perf_counter() - began
@@ -316,6 +320,7 @@ def _ingest(
             documents = [(d.doc_id, d.text, d.body_start) for d in fresh]
             with _Parser(documents, start=parse_alongside) as parser:
                 _replace_documents(writer, fresh, stale, chunks, embedder, settings, progress)
+                _scan_withheld(writer.store, progress)
                 if wanted_statements is not None:
                     if reparse:  # every stored document, the fresh ones included
                         parser.documents = list(writer.store.iter_documents())
@@ -366,6 +371,21 @@ def _replace_documents(
         )
         progress.finish()
         writer.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
+
+
+def _scan_withheld(store: ChunkStore, progress: Progress) -> None:
+    """Find the planted instructions of each document not yet scanned by this scanner, once,
+    so that no search or question scans a document again (``Session.withheld_in``)."""
+    from diplorag.text.untrusted import SCANNER, withheld_spans
+
+    todo = list(store.unscanned(SCANNER))
+    if not todo:
+        return
+    progress.start("Checking for planted instructions", len(todo))
+    for doc_id, text in todo:
+        store.set_withheld(doc_id, SCANNER, withheld_spans(text))
+        progress.advance()
+    progress.finish()
 
 
 class _Parser:
@@ -571,6 +591,7 @@ class Session:
         self._generator = generator
         self._documents: dict[str, str] = {}
         self._withheld: dict[str, list[Span]] = {}
+        self._scanned: set[str] = set()  # documents whose spans in _withheld are complete
         self._statements = statements
         self._speakers = speakers
         self._similarity: Similarity | None = None
@@ -606,27 +627,40 @@ class Session:
     def withheld_in(self, doc_id: str, start: int, end: int) -> list[Span]:
         """Instruction-like spans of a document that overlap ``[start, end)``, in its offsets.
 
-        A document up to ``_WHOLE_DOCUMENT_CHARS`` is checked whole, once; in a bigger one the
-        neighbourhood of each stretch asked about is, and what is found is remembered for
-        ``evidence_text``.
+        Ingest stores each document's spans; a document stored without them (an older
+        generation, another scanner) is checked here: whole, once, up to
+        ``_WHOLE_DOCUMENT_CHARS``, and in a bigger one the neighbourhood of each stretch asked
+        about, what is found being remembered for ``evidence_text``.
         """
         from diplorag.sentences import split_sentences
         from diplorag.text.untrusted import withheld_spans
 
-        doc = self.document_text(doc_id)
-        if doc is None:
-            return []
-        if len(doc) <= _WHOLE_DOCUMENT_CHARS:
-            if doc_id not in self._withheld:
+        if not self._stored_withheld(doc_id):
+            doc = self.document_text(doc_id)
+            if doc is None:
+                return []
+            if len(doc) <= _WHOLE_DOCUMENT_CHARS:
                 self._withheld[doc_id] = withheld_spans(doc)
-        else:  # a huge file: the neighbourhood is context enough
-            lo = max(0, start - _CONTEXT_CHARS)
-            hi = min(len(doc), end + _CONTEXT_CHARS)
-            known = self._withheld.setdefault(doc_id, [])
-            for span in withheld_spans(doc, split_sentences(doc, lo, hi)):
-                if span not in known:
-                    known.append(span)
-        return [(a, b) for a, b in self._withheld[doc_id] if a < end and start < b]
+                self._scanned.add(doc_id)
+            else:  # a huge file: the neighbourhood is context enough
+                lo = max(0, start - _CONTEXT_CHARS)
+                hi = min(len(doc), end + _CONTEXT_CHARS)
+                known = self._withheld.setdefault(doc_id, [])
+                for span in withheld_spans(doc, split_sentences(doc, lo, hi)):
+                    if span not in known:
+                        known.append(span)
+        return [(a, b) for a, b in self._withheld.get(doc_id, []) if a < end and start < b]
+
+    def _stored_withheld(self, doc_id: str) -> bool:
+        """Whether all of a document's withheld spans are known (read from the store now)."""
+        from diplorag.text.untrusted import SCANNER
+
+        if doc_id not in self._scanned:
+            stored = self.handle.store.withheld(doc_id, SCANNER)
+            if stored is not None:
+                self._withheld[doc_id] = stored
+                self._scanned.add(doc_id)
+        return doc_id in self._scanned
 
     def mark_withheld(self, hits: Sequence[Hit], *, blank: bool = False) -> list[Hit]:
         """The hits with ``withheld`` set (and instruction-like titles replaced).
@@ -663,13 +697,14 @@ class Session:
         """The document as the answer pipeline reads it: withheld spans blanked, offsets kept.
 
         No evidence sentence, context sentence, quote or citation can then come from planted
-        text. In a huge document only the neighbourhoods asked about so far (``withheld_in``:
-        every retrieved passage and every statement the pipeline is given) are checked.
+        text. In a huge document stored without its spans only the neighbourhoods asked about
+        so far (``withheld_in``: every retrieved passage and every statement the pipeline is
+        given) are checked.
         """
         doc = self.document_text(doc_id)
         if doc is None:
             return None
-        if len(doc) <= _WHOLE_DOCUMENT_CHARS:
+        if not self._stored_withheld(doc_id) and len(doc) <= _WHOLE_DOCUMENT_CHARS:
             self.withheld_in(doc_id, 0, 0)
         return _blanked(doc, self._withheld.get(doc_id, []))
 

@@ -7,6 +7,7 @@ The store owns the mapping from FAISS vector ids to chunks. ``vector_id`` is an
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,6 +44,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     n_words   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS withheld (
+    doc_id  TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    scanner TEXT NOT NULL,
+    spans   TEXT NOT NULL
+);
 """
 
 _HIT_COLUMNS = """
@@ -86,6 +92,11 @@ class ChunkStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
             # Generations written before encodings were recorded hold UTF-8 documents only.
             self._encoding = "d.encoding" if "encoding" in columns else "'utf-8'"
+            self._has_withheld = bool(
+                self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='withheld'"
+                ).fetchone()
+            )
             self.statements = StatementStore(self._db, readonly=readonly)
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(
@@ -149,9 +160,51 @@ class ChunkStore:
             r[0] for r in self._db.execute("SELECT vector_id FROM chunks WHERE doc_id=?", (doc_id,))
         ]
         self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self._db.execute("DELETE FROM withheld WHERE doc_id=?", (doc_id,))
         self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
         self.statements.delete_document(doc_id)
         return ids
+
+    # -- planted instructions ---------------------------------------------------------------
+
+    def unscanned(self, scanner: str) -> Iterator[tuple[str, str]]:
+        """``(doc_id, text)`` of the documents with no withheld spans found by ``scanner``."""
+        yield from self._db.execute(
+            "SELECT d.doc_id, d.text FROM documents d LEFT JOIN withheld w USING (doc_id) "
+            "WHERE w.scanner IS NOT ? ORDER BY d.doc_id",
+            (scanner,),
+        ).fetchall()
+
+    def has_unscanned(self, scanner: str) -> bool:
+        """Whether some document has no withheld spans found by ``scanner``."""
+        if not self._has_withheld:
+            return bool(self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone())
+        return bool(
+            self._db.execute(
+                "SELECT 1 FROM documents d LEFT JOIN withheld w USING (doc_id) "
+                "WHERE w.scanner IS NOT ? LIMIT 1",
+                (scanner,),
+            ).fetchone()
+        )
+
+    def set_withheld(self, doc_id: str, scanner: str, spans: Sequence[tuple[int, int]]) -> None:
+        """Record what ``scanner`` withholds in a document (``text.untrusted.withheld_spans``)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO withheld (doc_id, scanner, spans) VALUES (?,?,?)",
+            (doc_id, scanner, json.dumps([list(s) for s in spans])),
+        )
+
+    def withheld(self, doc_id: str, scanner: str) -> list[tuple[int, int]] | None:
+        """A document's stored withheld spans, or None when ``scanner`` did not find them
+        (a generation from before they were stored, or from another scanner)."""
+        if not self._has_withheld:
+            return None
+        row = self._db.execute(
+            "SELECT spans FROM withheld WHERE doc_id=? AND scanner=?", (doc_id, scanner)
+        ).fetchone()
+        if row is None:
+            return None
+        return [(int(a), int(b)) for a, b in json.loads(row[0])]
 
     def iter_documents(self) -> Iterator[tuple[str, str, int]]:
         """``(doc_id, text, body_start)`` of every stored document."""

@@ -22,18 +22,23 @@ characters is still found.
 ``contacts`` finds web addresses, e-mail addresses and phone numbers; an answer sentence that
 names one its cited quotes do not hold is dropped by the citation check.
 
-Pure: standard library and ``diplorag.sentences`` only.
+Pure: standard library and ``diplorag.sentences`` only. Ingest stores each document's spans
+with the ``SCANNER`` key that found them, so a query reads them instead of scanning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from diplorag import sentences
 from diplorag.sentences import split_sentences
 
 __all__ = [
+    "SCANNER",
     "contacts",
     "is_instruction",
     "unquoted_contacts",
@@ -172,7 +177,8 @@ _PATTERNS: tuple[str, ...] = (
     r"\b(?:respond|reply|answer) (?:only |solely |exclusively )?(?:with|by saying)"
     r" (?:the (?:words?|phrase|sentence|text)|[\"'])",
 )
-_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+# Matched against ``_normalise``d text, which is lower case: no IGNORECASE (a third faster).
+_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
 
 _ZERO_WIDTH = re.compile(
     r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f"
@@ -197,6 +203,25 @@ _MAX_CARRY = 12
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\f\v]*\n|\r\n?[ \t\f\v]*\r\n?|[\u2029]")
 _LINE_BREAK = re.compile(r"[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _COLONS = (":", "：", "-", "—", "–")
+
+# Bump when the scanning logic changes; a pattern, a limit or the sentence splitter changing
+# changes the key by itself.
+_LOGIC = 1
+SCANNER = hashlib.sha256(
+    "\0".join(
+        (
+            str(_LOGIC),
+            hashlib.sha256(Path(sentences.__file__).read_bytes()).hexdigest(),
+            _INSTRUCTION.pattern,
+            _TEMPLATE_TOKEN.pattern,
+            _ZERO_WIDTH.pattern,
+            _SPACED_LETTERS.pattern,
+            repr((_WHOLE_PARAGRAPH, _BEFORE, _AFTER, _MAX_CARRY, _COLONS)),
+        )
+    ).encode()
+).hexdigest()[:16]
+"""Which scanner found a document's stored withheld spans (``ChunkStore.withheld``): spans
+found by another are not trusted, and the document is scanned again."""
 
 
 def _normalise(sentence: str) -> str:
