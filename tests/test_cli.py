@@ -56,6 +56,17 @@ def test_human_output_and_summary(corpus: Path) -> None:
     assert "hash-256" in status.output and "default" in status.output  # type: ignore[attr-defined]
 
 
+def test_ingest_in_a_log_reports_each_phase_in_a_line_and_quiet_reports_none(
+    corpus: Path,
+) -> None:
+    logged = CliRunner().invoke(cli, ["ingest", str(corpus), "--embedding-model", "hash-256"])
+    assert "Reading 3/3 · " in logged.stderr and "Embedding " in logged.stderr
+    quiet = CliRunner().invoke(
+        cli, ["ingest", str(corpus), "--embedding-model", "hash-256", "--rebuild", "-q"]
+    )
+    assert quiet.exit_code == 0 and "Reading" not in quiet.stderr
+
+
 def test_bad_option_values_are_clear(corpus: Path) -> None:
     result = CliRunner().invoke(cli, ["search", "x", "--since", "yesterday"])
     assert result.exit_code == 2 and "not a date" in result.output
