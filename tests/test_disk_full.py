@@ -54,7 +54,7 @@ def test_full_disk_is_one_line_and_keeps_the_index(
     big = corpus / "big.txt"
     sentence = "The delegation discussed maritime security and sanctions in detail. "
     big.write_text(sentence * 12000)
-    second = diplorag("ingest", str(corpus), *index, cwd=tmp_path)
+    second = diplorag("ingest", str(corpus), *index, "-q", cwd=tmp_path)  # no progress lines
     assert second.returncode == 13, (second.returncode, second.stderr)
     assert "Traceback" not in second.stderr
     assert len(second.stderr.strip().splitlines()) <= 2  # the error line and its hint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +12,7 @@ from diplorag.answer.evidence import (
     Evidence,
     EvidencePolicy,
     asked_action,
+    coverage,
     holds_answer_type,
     select_evidence,
 )
@@ -346,6 +348,29 @@ def test_an_answer_that_only_restates_the_question_answers_nothing() -> None:
     assert _restates(q, [echo, dropped]) is not None
 
 
+def test_the_name_an_answer_credits_is_no_answer_to_what_the_person_said() -> None:
+    q = Query(
+        text="What did Mexico's foreign minister ask of both sides when Tillerson and Kelly "
+        "came to Mexico City?",
+        search_text="",
+        asked="Mexico's foreign minister",
+    )
+    echo = AnswerSentence(
+        text="Osorio Chong asked both sides when Tillerson and Kelly came to Mexico City [3][4].",
+        status=VerificationStatus.VERIFIED,
+    )
+    answer = AnswerSentence(
+        text="Videgaray urged all concerned to overcome the grievances and hurt feelings [2].",
+        status=VerificationStatus.VERIFIED,
+    )
+    assert _restates(q, [echo]) == "the model's answer only restates the question"
+    assert _restates(q, [answer]) is None
+    # The role resolved to no one who spoke on it: the topic route asks with no one named.
+    assert _restates(replace(q, asked=None), [echo]) is not None
+    who = Query(text="Who came to Mexico City?", search_text="", asks="person")
+    assert _restates(who, [echo]) is None
+
+
 def _citing(text: str, quote: str) -> AnswerSentence:
     citation = Citation(
         n=2,
@@ -536,3 +561,19 @@ def test_who_else_said_it_weighs_the_documents_the_question_retrieved() -> None:
     query = _query("Boris Johnson", "the GCHQ wiretap claim", ("gchq", "wiretap", "claim"))
     pipeline.signals(query)
     assert source.documents and source.documents[0] == ["near", "far"]
+
+
+def test_a_name_counts_in_another_of_its_forms_at_half_the_weight_of_its_own() -> None:
+    q = build_query("What did the Turks protest against in Istanbul?")
+    exact = coverage(q, "The Turks protested in Istanbul against the attack.")
+    other_form = coverage(q, "The Turkish people protested in Istanbul against the attack.")
+    absent = coverage(q, "The people protested in Istanbul against the attack.")
+    assert exact > other_form > absent
+
+
+def test_a_seat_of_government_is_not_its_country_s_adjective() -> None:
+    q = build_query("What is the population of Seoul?")
+    assert coverage(q, "South Korean weapon systems were shown.") == coverage(
+        q, "Weapon systems were shown."
+    )
+    assert coverage(q, "Seoul has a population of ten million.") == 1.0

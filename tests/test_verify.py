@@ -266,3 +266,28 @@ def test_a_sentence_repeating_withheld_planted_text_is_dropped() -> None:
     verified = verify_answer(copied, planted, speakers=FakeSpeakers())
     assert [s.status for s in verified.sentences] == [V.DROPPED]
     assert "withheld" in (verified.sentences[0].reason or "") and not verified.supported
+
+
+def test_an_evidence_label_copied_into_the_answer_is_no_claim() -> None:
+    text = "Kaczynski said Europe should have its own nuclear weapons and a superpower's arsenal."
+    hit = sentence(SENTENCES[0], 1).model_copy(
+        update={
+            "title": "Poland wants nuclear weapons for Europe",
+            "text": text,
+            "start": 0,
+            "end": len(text),
+        }
+    )
+    evidence = Evidence(sentences=[hit], speakers=["Jaroslaw Kaczynski"], documents={"d": text})
+    label = verify_answer(
+        'From "Poland wants nuclear weapons for Europe" (Jaroslaw Kaczynski speaking) [1].',
+        evidence,
+        similarity=Similarity(HashEmbedder(256)),
+    )
+    assert not label.supported
+    claim = verify_answer(
+        "Kaczynski (Jaroslaw Kaczynski speaking) said Europe should have nuclear weapons [1].",
+        evidence,
+        similarity=Similarity(HashEmbedder(256)),
+    )
+    assert claim.supported

@@ -27,6 +27,7 @@ from diplorag.text.analyze import (
     WORD,
     abbreviations,
     entity_keys,
+    is_seat,
     name_key,
     names,
     numbers,
@@ -163,13 +164,24 @@ def _previous_sentence(document: str, start: int) -> tuple[int, int] | None:
 
 
 def coverage(query: Query, text: str) -> float:
-    """Share of the query's content terms in ``text``; names count double (1.0 without terms)."""
+    """Share of the query's content terms in ``text``; names count double (1.0 without terms).
+
+    A name is present in any of its forms (``name_key``): "Turks" in "the Turkish people",
+    "Sergei" in "Sergey", "F-15s" in "F-15 fighter jets". A city that stands for its country
+    must be there itself: "the population of Seoul" is not in "South Korean weapon systems".
+    """
     if not query.content:
         return 1.0
     present = set(terms(text))
-    name_terms = {t for n in query.names for t in terms(n)}
+    name_terms = {t: word for n in query.names for word in n.split() for t in terms(word)}
+    forms = {t: name_key(word) for t, word in name_terms.items() if not is_seat(word)}
     weights = {t: (2.0 if t in name_terms else 1.0) for t in query.content}
-    return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+    keys = entity_keys(text) if any(t in forms and t not in present for t in weights) else ()
+
+    def found(t: str) -> float:
+        return 1.0 if t in present else 0.5 if t in forms and forms[t] in keys else 0.0
+
+    return sum(w * found(t) for t, w in weights.items()) / sum(weights.values())
 
 
 def _entity_share(query: Query, keys: frozenset[str]) -> float:

@@ -42,7 +42,7 @@ from diplorag.answer.markers import strip_markers
 from diplorag.answer.query import Query, build_query
 from diplorag.answer.relevance import Relevance, RelevancePolicy, judge
 from diplorag.answer.similarity import Similarity
-from diplorag.answer.verify import VerifyPolicy, verify_answer
+from diplorag.answer.verify import VerifyPolicy, claimed_speaker, verify_answer
 from diplorag.generate import Generator
 from diplorag.text.analyze import content_terms, entity_keys, name_key, numbers, terms
 from diplorag.types import (
@@ -540,10 +540,15 @@ def _restates(query: Query, sentences: Sequence[AnswerSentence]) -> str | None:
     kept = _kept_text(sentences)
     given = set(terms(query.text)) | set(terms(query.previous or ""))
     speaker = query.speaker
+    # Unless the question asks who, the name a sentence credits is who, not what: "Osorio
+    # Chong asked both sides when Tillerson and Kelly came to Mexico City [3]." says nothing.
+    kept_sentences = _kept(sentences) if query.asks != "person" else []
+    credited = [claimed_speaker(s.text).name for s in kept_sentences]
     for name in (
         query.asked,
         speaker.name if speaker else None,
         *(speaker.roles if speaker else []),
+        *credited,
     ):
         given |= set(terms(name or ""))
     if set(content_terms(kept)) - given or numbers(kept) - query.numbers:

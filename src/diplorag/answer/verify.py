@@ -49,7 +49,7 @@ from diplorag.answer.markers import (
     with_marker,
 )
 from diplorag.answer.similarity import Similarity
-from diplorag.generate.prompts import reads_like_instruction
+from diplorag.generate.prompts import EVIDENCE_LABEL, reads_like_instruction
 from diplorag.sentences import split_sentences
 from diplorag.text.analyze import (
     content_terms,
@@ -461,8 +461,10 @@ def verify_answer(
     kinds: list[SentenceKind] = []
     current = speaker  # who "He …" refers to: the last person the answer credited
     for p in parsed:
-        claimed = claimed_speaker(p.text)
-        body = _blank(p.text, claimed.span)
+        # A label of the prompt copied into the answer is no claim of the source's.
+        unlabelled = EVIDENCE_LABEL.sub(lambda m: " " * len(m.group(0)), p.text)
+        claimed = claimed_speaker(unlabelled)
+        body = _blank(unlabelled, claimed.span)
         meta = META_PREFIX.match(body)
         body = _blank(body, meta.span() if meta else None)
         if speaker:

@@ -31,6 +31,7 @@ from diplorag.text.untrusted import is_instruction
 from diplorag.types import Hit
 
 __all__ = [
+    "EVIDENCE_LABEL",
     "NO_ANSWER",
     "PROMPT_TEMPLATE_VERSION",
     "SYSTEM_PROMPT",
@@ -135,6 +136,13 @@ def _history_messages(history: Sequence[tuple[str, str]]) -> list[ChatMessage]:
         messages.append({"role": "user", "content": clean_text(question)})
         messages.append({"role": "assistant", "content": clean_text(answer)})
     return messages
+
+
+# The labels ``_evidence_block`` writes around the sentences, as a model may copy them into its
+# answer: 'From "Poland wants nuclear weapons for Europe" (2017-02-07):', "(Kaczynski speaking)".
+EVIDENCE_LABEL = re.compile(
+    r'\bFrom\s+"[^"\n]*"(?:\s*\(\d{4}-\d{2}-\d{2}\))?:?|\([^()\n]{1,80}?\s+speaking\)'
+)
 
 
 def _evidence_block(sentences: Sequence[Hit], speakers: Sequence[str | None]) -> str:

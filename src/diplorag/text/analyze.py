@@ -28,6 +28,7 @@ __all__ = [
     "entity_keys",
     "fold",
     "has_negation",
+    "is_seat",
     "name_key",
     "names",
     "numbers",
@@ -266,6 +267,14 @@ _ENTITY_GROUPS = [
     "is isis isil daesh",
 ]
 _GROUP_OF = {w: g.split()[0] for g in _ENTITY_GROUPS for w in g.split()}
+# The places in those groups: a question about Seoul itself is not about "South Korean" arms.
+_SEATS = frozenset(
+    """
+    moscow kremlin beijing tokyo washington pentagon london paris berlin tehran baghdad damascus
+    ankara kiev kyiv seoul pyongyang delhi islamabad stockholm oslo warsaw taipei manila riyadh
+    kabul cairo tripoli sanaa
+    """.split()
+)
 # Capitalised words that do not name anything: sentence openers, question words, months.
 _NOT_NAMES = frozenset(
     """
@@ -297,6 +306,11 @@ def name_key(word: str) -> str:
     if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
         w = w[:-1]  # plurals of names: "F-16s", "Americans", "Houthis"
     return w
+
+
+def is_seat(word: str) -> bool:
+    """Whether a name word is a city that stands for its country ("Seoul", "the Kremlin's")."""
+    return _POSSESSIVE.sub("", fold(word)).replace("’", "'") in _SEATS
 
 
 def same_name(a: str, b: str) -> bool:
