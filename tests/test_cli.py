@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from diplorag.cli import cli
@@ -89,3 +91,20 @@ def test_help_and_status_do_not_import_heavy_modules(tmp_path: Path) -> None:
             [sys.executable, "-c", probe, command], capture_output=True, text=True, check=True
         )
         assert "HEAVY []" in done.stdout, (command, done.stdout, done.stderr)
+
+
+def test_the_command_uses_one_blas_thread_unless_the_user_sets_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from diplorag.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["diplorag", "--help"])
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "0")  # so that teardown restores the original
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    with pytest.raises(SystemExit):
+        main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    with pytest.raises(SystemExit):
+        main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"

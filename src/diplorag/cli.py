@@ -1395,6 +1395,11 @@ cli.add_command(status, name="indexes")
 
 
 def main() -> None:
+    # One BLAS thread unless the user says otherwise: numpy's matrix work here is small (a
+    # query against a few hundred sentences; ONNX Runtime and llama.cpp keep their own
+    # threads), and OpenBLAS starting a pool of threads costs a cold search 0.70 -> 0.62
+    # CPU-s (benchmarks/RESULTS.md). Set before numpy is first imported.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="diplorag")
 
 
