@@ -167,7 +167,7 @@ def cli(debug: bool) -> None:
 class _RichProgress:
     """``api.Progress`` drawn with rich on stderr. When stderr is not a terminal (a log, CI) and
     ``lines`` is set, a plain line every ``every`` seconds and one at the end of each phase
-    instead: "embedding 4,000/15,445 · 121.3/s · ETA 1:34"."""
+    instead: "Embedding 4,000/15,445 · 121.3/s · ETA 1:34"."""
 
     def __init__(self, enabled: bool, *, lines: bool = False, every: float = 30.0) -> None:
         self._lines = lines and not enabled

@@ -166,8 +166,9 @@ def _previous_sentence(document: str, start: int) -> tuple[int, int] | None:
 def coverage(query: Query, text: str) -> float:
     """Share of the query's content terms in ``text``; names count double (1.0 without terms).
 
-    A name is present in any of its forms (``name_key``): "Turks" in "the Turkish people",
-    "Sergei" in "Sergey", "F-15s" in "F-15 fighter jets". A city that stands for its country
+    A name in another of its forms (``name_key``) counts half: "Turks" in "the Turkish
+    people", "Sergei" in "Sergey" (at full weight a sentence that only names the country
+    outranks the one that answers, benchmarks/RESULTS.md). A city that stands for its country
     must be there itself: "the population of Seoul" is not in "South Korean weapon systems".
     """
     if not query.content:
