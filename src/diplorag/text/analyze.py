@@ -288,11 +288,16 @@ _NAME = re.compile(r"[A-Z][\w’'-]*|[A-Z]{2,}[\w-]*|\w*\d\w*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
+def _bare(word: str) -> str:
+    """One name word folded, its possessive dropped ("the Kremlin's" -> "kremlin")."""
+    return _POSSESSIVE.sub("", fold(word)).replace("’", "'")
+
+
 @lru_cache(maxsize=1 << 17)
 def name_key(word: str) -> str:
     """A comparable form of one name word: folded, possessive and plural dropped, spelling
     variants merged ("Sergei" ~ "Sergey", "Aleksandr" ~ "Alexander", "F-15s" ~ "F-15")."""
-    w = _POSSESSIVE.sub("", fold(word)).replace("’", "'")
+    w = _bare(word)
     if re.search(r"\d s?$", w.replace("-", " ")) or re.search(r"\ds$", w):
         w = w.removesuffix("s")
     w = w.replace("-", "")
@@ -310,7 +315,7 @@ def name_key(word: str) -> str:
 
 def is_seat(word: str) -> bool:
     """Whether a name word is a city that stands for its country ("Seoul", "the Kremlin's")."""
-    return _POSSESSIVE.sub("", fold(word)).replace("’", "'") in _SEATS
+    return _bare(word) in _SEATS
 
 
 def same_name(a: str, b: str) -> bool:
