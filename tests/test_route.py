@@ -490,6 +490,29 @@ def test_a_claim_and_the_reply_to_it_both_name_their_speakers() -> None:
     assert "Peter Westmacott said:" in answer.answer and "[2]" in answer.answer
 
 
+def test_a_colleague_of_the_asked_person_who_spoke_on_it_is_named_first() -> None:
+    # dn37: not Lavrov; his deputy Bogdanov "expressed concern", beside Israel's own account.
+    pipeline = Pipeline(
+        search=lambda text, k: [],
+        document_text=lambda doc_id: None,
+        generator=lambda: None,  # type: ignore[arg-type,return-value]
+        speakers=_Speakers({0: ["Israel"], 10: ["Mikhail Bogdanov"], 20: ["Maria Zakharova"]}),
+    )
+    named = [_said("Israel", 0, 0.8)]
+    near = [_said("Mikhail Bogdanov", 10, 0.6), _said("Maria Zakharova", 20, 0.5)]
+    on_it = Route(near, {"d": "x"}, judge(near, POLICY))
+    assert on_it.relevance.covered
+    assert [c.speaker for c in pipeline._colleague_first(on_it, named)] == [
+        "Mikhail Bogdanov",
+        "Israel",
+    ]
+    far = [_said("Mikhail Bogdanov", 10, 0.05)]
+    off_it = Route(far, {"d": "x"}, judge(far, POLICY))
+    assert not off_it.relevance.covered
+    assert pipeline._colleague_first(off_it, named) == named
+    assert pipeline._colleague_first(on_it, [near[0]]) == [near[0]]  # named already
+
+
 def test_a_speaker_far_below_the_best_is_not_named() -> None:
     pipeline = Pipeline(
         search=lambda text, k: [],
@@ -540,6 +563,11 @@ class _WhoSaid:
         self, topic: str, k: int, filters: object, documents: Sequence[str] = ()
     ) -> list[Statement]:
         self.documents.append(list(documents))
+        return []
+
+    def colleagues_said(
+        self, speaker: Speaker, topic: str, k: int, filters: object
+    ) -> list[Statement]:
         return []
 
 

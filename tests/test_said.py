@@ -225,6 +225,24 @@ def test_statements_near_a_topic_come_from_the_whole_index(corpus: Path) -> None
         assert session.statements_near(session._statement_context(target), 3, dated) == []
 
 
+def test_statements_near_a_topic_are_the_nearest_within_the_filter(corpus: Path) -> None:
+    """A filter picks the nearest among the documents it keeps, not among the whole index's
+    nearest: another article's statement as the topic still finds three in the kept one."""
+    s = settings()
+    api.ingest([corpus], s)
+    with api.Session(s) as session:
+        every = session.handle.store.statements.statements()
+        dragone = next(st for st in every if "Dragone" in (st.speaker or ""))
+        kept = dragone.doc_id
+        target = next(st for st in every if st.doc_id != kept)
+        topic = session._statement_context(target)
+        assert session.statements_near(topic, 3, None)[0].doc_id == target.doc_id
+        only = api.Filters(source="*" + Path(dragone.path).name)
+        near = session.statements_near(topic, 3, only)
+    assert len({(st.doc_id, st.sentence_start) for st in near}) == 3
+    assert {st.doc_id for st in near} == {kept}
+
+
 def _count_embedded(session: api.Session) -> list[int]:
     """Record how many texts each call of the session's document embedder is given."""
     embedded: list[int] = []

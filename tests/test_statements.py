@@ -9,6 +9,7 @@ import pytest
 from diplorag.statements import analyse_documents
 from diplorag.statements.extract import DocumentAnalysis, Person, Speaker, quote_regions
 from diplorag.statements.people import PersonName, merge_people, name_key, same_name
+from diplorag.statements.roles import colleague, office
 
 
 def analyse(text: str) -> DocumentAnalysis:
@@ -460,3 +461,36 @@ def test_a_quote_introduced_after_it_is_one_statement_not_also_its_first_sentenc
         "The young generation loves to pay with digital currency. Their demand for bitcoin "
         "will grow further"
     ]
+
+
+LAVROV = ["Russian Foreign Minister", "Foreign Minister", "about American partnership Minister"]
+
+
+@pytest.mark.parametrize(
+    ("roles", "sentence", "same"),
+    [
+        # No country in the role: the sentence that quotes him gives it.
+        (
+            ["Deputy Foreign Minister"],
+            'Deputy Foreign Minister Bogdanov says Russia "expressed concern".',
+            True,
+        ),
+        (["Russian Foreign Ministry spokeswoman"], "Zakharova said the talks would go on.", True),
+        (["Israeli Prime Minister"], "Netanyahu said Israel would strike again.", False),
+        (["Russian Defence Minister"], "Shoigu reported to the Russian president.", False),
+        (["Deputy Foreign Minister"], "Bogdanov said the talks would go on.", False),
+        ([], "Peskov said Russia was concerned.", False),
+    ],
+)
+def test_a_colleague_serves_the_same_government_in_the_same_field(
+    roles: list[str], sentence: str, same: bool
+) -> None:
+    assert colleague(LAVROV, roles, sentence) is same
+
+
+def test_the_first_role_that_names_a_country_is_the_office() -> None:
+    # A parser's slip among the rarer roles ("to Seoul by US Secretary") is not the office.
+    johnson = ["British Foreign Secretary", "about American partnership British Foreign Secretary"]
+    assert office(johnson)[1] == {"uk"}
+    assert not colleague(johnson, ["President"], "Trump said the US would act.")
+    assert office(["Foreign Minister", "Chinese Foreign Minister"])[1] == {"china"}

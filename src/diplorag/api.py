@@ -885,19 +885,27 @@ class Session:
     def statements_near(self, topic: str, k: int, filters: Filters | None) -> list[Statement]:
         """The statements whose context is nearest ``topic`` by embedding, over the whole
         index: the one article that answers may rank low among passages ("Russia 'expressed
-        concern', Bogdanov said" beside a dozen reports of the strike itself)."""
+        concern', Bogdanov said" beside a dozen reports of the strike itself). The nearest
+        within ``filters``: a window of dates ("in March 2017") picks among its own month."""
         import numpy as np
 
-        keys, _, matrix = self.stored_context_vectors()
+        keys, rows, matrix = self.stored_context_vectors()
         if not keys:
             return []
-        query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
-        sims = matrix @ query
-        n = min(len(keys), k)
-        best = np.argpartition(-sims, n - 1)[:n]
-        sentences = [keys[int(j)] for j in best[np.argsort(-sims[best])]]
         f = filters or Filters()
-        found = self._statement_store().statements(
+        store = self._statement_store()
+        candidates = np.arange(len(keys))
+        if f:
+            kept = store.sentence_keys(f.since, f.until, f.path_glob())
+            candidates = np.asarray(sorted(rows[key] for key in kept if key in rows), np.int64)
+            if not len(candidates):
+                return []
+        query = np.asarray(self.embedder.encode_query(topic)).reshape(-1)
+        sims = matrix[candidates] @ query
+        n = min(len(candidates), k)
+        best = np.argpartition(-sims, n - 1)[:n]
+        sentences = [keys[int(candidates[j])] for j in best[np.argsort(-sims[best])]]
+        found = store.statements(
             sentences=sentences, since=f.since, until=f.until, path_glob=f.path_glob()
         )
         order = {key: n for n, key in enumerate(sentences)}
@@ -1231,6 +1239,28 @@ class IndexStatements:
         # Who spoke on it, best first: one article's several speakers are rivals here.
         ranked = self._session.rank_statements(topic, found, per_article=False)
         return self._checked(ranked[:k])
+
+    def colleagues_said(
+        self, speaker: Speaker, topic: str, k: int, filters: Filters | None
+    ) -> list[Statement]:
+        """The topic searched with ``speaker``'s role beside it ("… Russian Foreign Minister"),
+        so that the ministry's other voices come up, and of what comes up the statements of
+        people ``roles.colleague`` finds of the same government and field."""
+        from diplorag.statements.roles import colleague
+
+        if not speaker.roles:
+            return []
+        people = {s.speaker_id: s for s in self.speakers() if s.kind == "PERSON"}
+        found = []
+        for st in self.who_said(f"{topic} {speaker.roles[0]}", 3 * k, filters):
+            other = people.get(st.speaker_id or "")
+            if (
+                other is not None
+                and other.speaker_id != speaker.speaker_id
+                and colleague(speaker.roles, other.roles, st.text)
+            ):
+                found.append(st)
+        return found[:k]
 
     def suggest(self, name: str) -> list[str]:
         from diplorag.statements.lookup import suggest

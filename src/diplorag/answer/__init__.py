@@ -47,6 +47,14 @@ class StatementSource(Protocol):
         every statement of ``documents`` (found relevant already) is weighed too."""
         ...
 
+    def colleagues_said(
+        self, speaker: Speaker, topic: str, k: int, filters: Filters | None
+    ) -> list[Statement]:
+        """Up to ``k`` statements on ``topic`` by people of ``speaker``'s government and field
+        (for Lavrov, Deputy Foreign Minister Bogdanov), most relevant first: who said it when
+        ``speaker`` did not."""
+        ...
+
     def suggest(self, name: str) -> list[str]:
         """Canonical names of known speakers close to ``name`` ("Lavrow" → "Sergei Lavrov"),
         best first; empty when none is close."""

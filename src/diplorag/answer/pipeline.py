@@ -272,6 +272,9 @@ class Pipeline:
             ]
             cands, docs = self.statement_candidates(query, others)
             sig.others = Route(cands, docs, judge(cands, self.relevance_policy))
+            near = self.statements.colleagues_said(speaker, query.topic, 5, windowed)
+            cands, docs = self.statement_candidates(query, near)
+            sig.colleagues = Route(cands, docs, judge(cands, self.relevance_policy))
         return sig
 
     def _windowed(self, query: Query) -> Filters | None:
@@ -304,7 +307,8 @@ class Pipeline:
             ranked = sorted(sig.others.candidates, key=self.relevance_policy.combine, reverse=True)
             # Name whoever said it: a sentence that carries several people's words ("barely
             # two months after Xi announced …, Modi told China …") names no one for sure.
-            return self._someone_else(query, self._named_instead(ranked))
+            named = self._named_instead(ranked)
+            return self._someone_else(query, self._colleague_first(sig.colleagues, named))
         if query.speaker is not None and sig.own is not None:
             subjects = list(dict.fromkeys(c.hit.title for c in sig.own.candidates if c.hit.title))
             about = "; ".join(subjects[:3])
@@ -355,6 +359,18 @@ class Pipeline:
                 break
             named.setdefault(key, c)
         return list(named.values())
+
+    def _colleague_first(self, colleagues: Route | None, named: list[Candidate]) -> list[Candidate]:
+        """``named``, led by the best statement of a colleague of the asked person when one
+        is on the topic (its relevance passes) and not named already: "not Lavrov; Deputy
+        Foreign Minister Bogdanov said …" is the answer an analyst asked for."""
+        if colleagues is None or not colleagues.relevance.covered:
+            return named
+        ranked = sorted(colleagues.candidates, key=self.relevance_policy.combine, reverse=True)
+        best = next((c for c in ranked if self._sole_speaker(c)), None)
+        if best is None or best.speaker in {c.speaker for c in named}:
+            return named
+        return [best, *named]
 
     def _someone_else(self, query: Query, named: list[Candidate]) -> Answer:
         name = query.speaker_name
@@ -440,6 +456,7 @@ class Signals:
     topic: Route = field(default_factory=lambda: Route([], {}, judge([])))
     own: Route | None = None  # the asked speaker's statements
     others: Route | None = None  # statements on the topic by anyone else
+    colleagues: Route | None = None  # by people of the asked speaker's government and field
 
 
 def decide(sig: Signals, policy: RelevancePolicy) -> str:

@@ -407,6 +407,15 @@ class StatementStore:
         sql += " ORDER BY d.published IS NULL, d.published DESC, s.doc_id, s.sentence_start"
         return [_statement(row) for row in self._db.execute(sql, args)]
 
+    def sentence_keys(
+        self, since: dt.date | None, until: dt.date | None, path_glob: str | None
+    ) -> set[tuple[str, int]]:
+        """The ``(doc_id, sentence_start)`` of every statement in the documents a filter keeps."""
+        where, args = document_filter(since, until, path_glob)
+        sql = "SELECT DISTINCT s.doc_id, s.sentence_start FROM statements s JOIN documents d"
+        sql += " USING (doc_id)" + (" WHERE " + " AND ".join(where) if where else "")
+        return {(str(d), int(start)) for d, start in self._db.execute(sql, args)}
+
     def statements_in(self, doc_id: str, start: int, end: int) -> list[Statement]:
         """Statements whose sentence overlaps ``[start, end)`` of a document."""
         sql = (
