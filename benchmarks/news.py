@@ -767,7 +767,7 @@ def main() -> None:
     parser.add_argument(
         "--embedding-runtime",
         default="onnx",
-        choices=["onnx", "onnx-int8", "torch"],
+        choices=["openvino", "onnx", "onnx-int8", "torch"],
         help="how documents are embedded (each runtime gets its own index)",
     )
     parser.add_argument("--no-statements", action="store_true", help="skip the statement index")

@@ -6,7 +6,7 @@
 ``cold`` runs ``diplorag search`` in a new process ``--runs`` times and reports the median wall
 time, CPU-seconds (user + system of the child) and peak RSS, with and without ``--server``
 when a server URL is given. ``ingest`` indexes the same articles from scratch once per
-runtime (torch, onnx, onnx-int8) in child processes, interleaved so that all see the same
+runtime (torch, onnx, onnx-int8, openvino) in child processes, interleaved so that all see the same
 load, and reports chunks/s, CPU-seconds per chunk and peak RSS; ``--no-statements`` leaves the
 parser out, to time the embedding path alone. Every table starts with the machine line.
 """
@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from machine import describe_machine
 
 DIPLORAG = [sys.executable, "-m", "diplorag.cli"]
-RUNTIMES = ("torch", "onnx", "onnx-int8")
+RUNTIMES = ("torch", "onnx", "onnx-int8", "openvino")
 
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
@@ -95,9 +95,9 @@ def ingest(args: argparse.Namespace) -> None:
         docs.mkdir()
         for path in articles:
             shutil.copyfile(path, docs / path.name)
-        results: dict[str, list[dict[str, float]]] = {r: [] for r in RUNTIMES}
+        results: dict[str, list[dict[str, float]]] = {r: [] for r in args.runtimes}
         for i in range(args.runs):
-            for runtime in RUNTIMES:
+            for runtime in args.runtimes:
                 index_dir = work / f"idx-{runtime}-{i}"
                 env = {**os.environ, "DIPLORAG_STATEMENTS": str(not args.no_statements).lower()}
                 wall, cpu, peak, out = run(
@@ -170,8 +170,17 @@ def main() -> None:
     i.add_argument("--articles", type=int, default=300)
     i.add_argument("--runs", type=int, default=1)
     i.add_argument("--no-statements", action="store_true")
+    i.add_argument(
+        "--runtimes",
+        nargs="+",
+        choices=RUNTIMES,
+        default=list(RUNTIMES),
+        help="embedding runtimes to time (torch is the baseline and always runs)",
+    )
     i.set_defaults(func=ingest)
     args = parser.parse_args()
+    if args.command == "ingest" and "torch" not in args.runtimes:
+        args.runtimes.insert(0, "torch")
     args.func(args)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diplorag import api
+from diplorag import api, embed
 from diplorag.chunking import chunk_document
 from diplorag.config import load_settings
 from diplorag.embed import MINILM, OnnxEmbedder, load_embedder, minilm_folder, onnx_dir
@@ -91,6 +92,12 @@ def test_onnx_vectors_match_pytorch_over_the_seed_corpus(models_dir: Path) -> No
     assert fp32.shape == reference.shape == (len(texts), 384)
     assert np.allclose(np.linalg.norm(fp32, axis=1), 1.0, atol=1e-5)
     assert float((fp32 * reference).sum(axis=1).min()) >= 0.999
+    openvino = load_embedder(MINILM, models_dir=models_dir, runtime="openvino")
+    assert openvino.runtime == "openvino"  # type: ignore[attr-defined]
+    bf16 = openvino.encode_documents(texts)
+    # bf16 on CPUs that have it (AMX here), fp32 elsewhere: the same vectors either way.
+    assert float((bf16 * reference).sum(axis=1).min()) >= 0.999
+    assert float((bf16 * fp32).sum(axis=1).min()) >= 0.9995
     # int8 moves vectors a little (measured min 0.986 on news chunks); ranking is checked below.
     assert float((quantized * reference).sum(axis=1).min()) >= 0.97
     one = int8.encode_query(QUESTIONS[0])
@@ -107,7 +114,7 @@ def dense_tops(
 ) -> dict[str, list[list[str]]]:
     """The dense top-3 chunk ids of each question, over seed indexes built each way."""
     tops = {}
-    for runtime in ("torch", "onnx", "onnx-int8"):
+    for runtime in ("torch", "onnx", "openvino", "onnx-int8"):
         settings = load_settings(
             index_dir=tmp_path_factory.mktemp(runtime),
             models_dir=models_dir,
@@ -124,6 +131,7 @@ def test_indexes_built_with_torch_or_fp32_onnx_search_the_same(
     dense_tops: dict[str, list[list[str]]],
 ) -> None:
     assert dense_tops["onnx"] == dense_tops["torch"]
+    assert dense_tops["openvino"] == dense_tops["torch"]
 
 
 def test_an_int8_index_ranks_the_same_articles_first(
@@ -152,7 +160,7 @@ def test_an_index_keeps_its_runtime_and_an_explicit_other_one_is_refused(
         ),
     )
     settings = load_settings(index_dir=tmp_path / "idx", models_dir=models_dir)
-    assert settings.embedding_runtime == "onnx"  # the default, not the index's
+    assert settings.embedding_runtime == "openvino"  # the default, not the index's
     root = settings.index_path
     assert read_manifest(current_generation(root)).embedding_runtime == "onnx-int8"  # type: ignore[arg-type]
     with pytest.raises(IndexMismatchError, match="onnx-int8"):
@@ -165,6 +173,35 @@ def test_an_index_keeps_its_runtime_and_an_explicit_other_one_is_refused(
     (corpus / "new.txt").write_text("NATO ministers met in Brussels on Tuesday.", "utf-8")
     api.ingest([corpus], settings)
     assert read_manifest(current_generation(root)).embedding_runtime == "onnx-int8"  # type: ignore[arg-type]
+
+
+def test_an_fp32_index_grows_with_any_fp32_runtime(tmp_path: Path, models_dir: Path) -> None:
+    from diplorag.index.layout import current_generation, read_manifest
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    built = load_settings(
+        index_dir=tmp_path / "idx", models_dir=models_dir, embedding_runtime="onnx"
+    )
+    api.ingest([corpus], built)
+    root = built.index_path
+    assert read_manifest(current_generation(root)).embedding_runtime == "onnx"  # type: ignore[arg-type]
+    (corpus / "new.txt").write_text("NATO ministers met in Brussels on Tuesday.", "utf-8")
+    report = api.ingest([corpus], load_settings(index_dir=tmp_path / "idx", models_dir=models_dir))
+    assert report.chunks_embedded == 1
+    assert read_manifest(current_generation(root)).embedding_runtime == "openvino"  # type: ignore[arg-type]
+    hit = api.search("NATO ministers in Brussels", built, k=1, mode="dense").hits[0]
+    assert hit.text == "NATO ministers met in Brussels on Tuesday."
+
+
+def test_openvino_falls_back_to_the_cpu_provider_where_it_is_missing(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(embed, "openvino_available", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="diplorag.embed"):
+        embedder = load_embedder(MINILM, models_dir=models_dir, runtime="openvino")
+    assert embedder.runtime == "onnx"  # type: ignore[attr-defined]
+    assert "onnxruntime-ep-openvino is not installed" in caplog.text
 
 
 def test_a_changed_model_file_is_refused(tmp_path: Path, models_dir: Path) -> None:
@@ -191,7 +228,7 @@ def test_cold_search_imports_neither_torch_nor_sentence_transformers(
         "sys.argv = ['diplorag', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'spacy',"
-        " 'bm25s', 'scipy')"
+        " 'bm25s', 'scipy', 'onnxruntime_ep_openvino')"
         " if m in sys.modules]\n"
         "print('HEAVY', heavy, 'ONNX', 'onnxruntime' in sys.modules)\n"
     )

@@ -337,7 +337,10 @@ def _ingest(
             manifest = writer.commit(
                 embedding_model=model,
                 chunker=chunker,
-                embedding_runtime=runtime if model == MINILM else None,
+                # What ran: runtime openvino is onnx where its provider is not installed.
+                embedding_runtime=getattr(embedder, "runtime", runtime)
+                if model == MINILM
+                else None,
                 statements_version=wanted_statements,
             )
         report.chunks_embedded = n_chunks
@@ -449,7 +452,7 @@ def _index_statements(
     progress: Progress,
     *,
     embed: Callable[[], Embedder] | None,
-    batch_size: int,
+    batch_size: int | None,
 ) -> None:
     """Store the parsed statements of ``parser``'s documents, re-merge the speakers, and
     embed the context of each statement sentence not embedded yet (what ``said --about`` and
@@ -472,24 +475,25 @@ def _index_statements(
 
 
 def _ingest_runtime(settings: Settings, manifest: Manifest | None) -> Runtime:
-    """How new chunks are embedded: as the index's documents were, so one index is one way.
+    """How new chunks are embedded: int8 only into an int8 index, fp32 into an fp32 one.
 
-    Torch and fp32 ONNX give the same vectors, so an index built on torch grows with ONNX.
+    Torch, fp32 ONNX and OpenVINO give the same vectors, so an fp32 index grows with any of them
+    (the one asked for); int8 vectors differ, so an index is int8 throughout or not at all.
     """
-    if manifest is None:
-        return settings.embedding_runtime
-    built: Runtime = "onnx-int8" if manifest.embedding_runtime == "onnx-int8" else "onnx"
     asked = settings.embedding_runtime
-    if "embedding_runtime" in settings.model_fields_set and (asked == "onnx-int8") != (
-        built == "onnx-int8"
-    ):
+    if manifest is None:
+        return asked
+    built_int8 = manifest.embedding_runtime == "onnx-int8"
+    if "embedding_runtime" in settings.model_fields_set and (asked == "onnx-int8") != built_int8:
         raise IndexMismatchError(
             f"index {settings.index!r} was embedded with {manifest.embedding_runtime or 'torch'}"
             f", not {asked}",
             hint=f"re-embed everything: diplorag ingest --rebuild --embedding-runtime {asked}; "
             "or drop --embedding-runtime",
         )
-    return "torch" if asked == "torch" and built == "onnx" else built
+    if built_int8:
+        return "onnx-int8"
+    return asked if asked != "onnx-int8" else "openvino"
 
 
 def query_runtime(manifest: Manifest) -> Runtime:

@@ -255,7 +255,7 @@ class _RichProgress:
 @setting_option("--embedding-model", metavar="NAME", setting="embedding_model")
 @setting_option(
     "--embedding-runtime",
-    type=click.Choice(["onnx", "onnx-int8", "torch"]),
+    type=click.Choice(["openvino", "onnx", "onnx-int8", "torch"]),
     setting="embedding_runtime",
 )
 @click.option(

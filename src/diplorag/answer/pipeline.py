@@ -272,9 +272,6 @@ class Pipeline:
             ]
             cands, docs = self.statement_candidates(query, others)
             sig.others = Route(cands, docs, judge(cands, self.relevance_policy))
-            near = self.statements.colleagues_said(speaker, query.topic, 5, windowed)
-            cands, docs = self.statement_candidates(query, near)
-            sig.colleagues = Route(cands, docs, judge(cands, self.relevance_policy))
         return sig
 
     def _windowed(self, query: Query) -> Filters | None:
@@ -308,7 +305,7 @@ class Pipeline:
             # Name whoever said it: a sentence that carries several people's words ("barely
             # two months after Xi announced …, Modi told China …") names no one for sure.
             named = self._named_instead(ranked)
-            return self._someone_else(query, self._colleague_first(sig.colleagues, named))
+            return self._someone_else(query, self._colleague_first(self._colleagues(query), named))
         if query.speaker is not None and sig.own is not None:
             subjects = list(dict.fromkeys(c.hit.title for c in sig.own.candidates if c.hit.title))
             about = "; ".join(subjects[:3])
@@ -360,11 +357,19 @@ class Pipeline:
             named.setdefault(key, c)
         return list(named.values())
 
-    def _colleague_first(self, colleagues: Route | None, named: list[Candidate]) -> list[Candidate]:
+    def _colleagues(self, query: Query) -> Route:
+        """Statements on the topic by people of the asked person's government and field,
+        looked up only on the route that names someone else."""
+        assert query.speaker is not None and self.statements is not None
+        near = self.statements.colleagues_said(query.speaker, query.topic, 5, self._windowed(query))
+        cands, docs = self.statement_candidates(query, near)
+        return Route(cands, docs, judge(cands, self.relevance_policy))
+
+    def _colleague_first(self, colleagues: Route, named: list[Candidate]) -> list[Candidate]:
         """``named``, led by the best statement of a colleague of the asked person when one
         is on the topic (its relevance passes) and not named already: "not Lavrov; Deputy
         Foreign Minister Bogdanov said …" is the answer an analyst asked for."""
-        if colleagues is None or not colleagues.relevance.covered:
+        if not colleagues.relevance.covered:
             return named
         ranked = sorted(colleagues.candidates, key=self.relevance_policy.combine, reverse=True)
         best = next((c for c in ranked if self._sole_speaker(c)), None)
@@ -456,7 +461,6 @@ class Signals:
     topic: Route = field(default_factory=lambda: Route([], {}, judge([])))
     own: Route | None = None  # the asked speaker's statements
     others: Route | None = None  # statements on the topic by anyone else
-    colleagues: Route | None = None  # by people of the asked speaker's government and field
 
 
 def decide(sig: Signals, policy: RelevancePolicy) -> str:

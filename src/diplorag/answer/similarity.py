@@ -28,7 +28,7 @@ class Similarity:
     def _vectors(self, texts: Sequence[str]) -> list[NDArray[np.float32]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
-            encoded = self._embedder.encode_documents(missing, batch_size=32)
+            encoded = self._embedder.encode_documents(missing)
             for t, v in zip(missing, encoded, strict=True):
                 self._cache[t] = v
         return [self._cache[t] for t in texts]
