@@ -3,12 +3,12 @@
 Three backends behind one ``Embedder`` protocol:
 
 * ``OnnxEmbedder`` — all-MiniLM-L6-v2 exported to ONNX (``embed_export``), run with onnxruntime
-  and tokenizers: no torch on the query path. Runtime ``onnx`` (the default) is the fp32
-  export, which gives the PyTorch vectors (cosine ≥ 0.999); ``onnx-int8`` the int8-quantised
-  one, 2.5× faster to ingest but less exact (benchmarks/RESULTS.md). Runtime ``openvino`` runs
-  the fp32 export's document batches through ONNX Runtime's OpenVINO execution provider, which
-  computes in bf16 where the CPU has it (AMX, AVX-512 BF16): the same vectors (cosine ≥ 0.9999
-  to fp32) for a quarter of torch's CPU. Its queries run on the CPU provider, like ``onnx``.
+  and tokenizers: no torch on the query path. Runtime ``onnx`` is the fp32 export, which gives
+  the PyTorch vectors (cosine ≥ 0.999); ``onnx-int8`` the int8-quantised one, faster to ingest
+  but less exact (benchmarks/RESULTS.md). Runtime ``openvino`` (the default) runs the fp32
+  export's document batches through ONNX Runtime's OpenVINO execution provider, which computes
+  in bf16 where the CPU has it (AMX, AVX-512 BF16): the same vectors (cosine ≥ 0.9999 to fp32)
+  for a quarter of torch's CPU. Its queries run on the CPU provider, like ``onnx``.
 * ``SentenceTransformerEmbedder`` — runtime ``torch``, and any local sentence-transformers
   folder, loaded offline. Importing torch and sentence-transformers costs 5–7 s, so it happens
   in ``__init__``, never at module import.
